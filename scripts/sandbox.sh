@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Sandbox Asterisk: a real Asterisk 22 from Debian sid's packages, run in a sid chroot on 127.0.0.1.
+#
+#   scripts/sandbox.sh build          build the chroot once (cached outside the repo), install our conf
+#   scripts/sandbox.sh start          build if missing, install conf, start Asterisk, wait until ARI answers
+#   scripts/sandbox.sh stop           stop the Asterisk this script started (by its pid file)
+#   scripts/sandbox.sh restart
+#   scripts/sandbox.sh status         exit 0 when running and ARI answers
+#   scripts/sandbox.sh cli "<cmd>"    run an Asterisk CLI command (asterisk -rx)
+#   scripts/sandbox.sh install-conf   copy asterisk-conf/ and dialplan/ into the chroot (start does it too)
+#   scripts/sandbox.sh path           print the chroot directory
+#
+# Environment: DC_SANDBOX_ROOT (default /var/cache/dialplan-companion/sid-asterisk),
+#              DC_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+set -euo pipefail
+
+ROOT=${DC_SANDBOX_ROOT:-/var/cache/dialplan-companion/sid-asterisk}
+MIRROR=${DC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PIDFILE="$ROOT/run/asterisk/sandbox.pid"
+LOGFILE="$ROOT/var/log/asterisk/sandbox-console.log"
+ARI_URL=${DC_ARI_URL:-http://127.0.0.1:8088}
+
+die() { echo "sandbox: $*" >&2; exit 1; }
+say() { echo "sandbox: $*" >&2; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mount and chroot need it); try: sudo $0 $*"
+}
+need_tools() {
+  local missing=()
+  for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+  [ ${#missing[@]} = 0 ] || die "missing tool(s): ${missing[*]} (apt-get install -y debootstrap coreutils mount curl)"
+}
+
+mount_proc() {
+  mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+}
+
+in_chroot() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
+
+build() {
+  need_root build
+  if [ -x "$ROOT/usr/sbin/asterisk" ] && [ -f "$ROOT/.dc-ready" ]; then
+    say "chroot ready at $ROOT"
+    return 0
+  fi
+  need_tools debootstrap chroot mount mountpoint
+  local tmp="$ROOT.partial"
+  # A half-built chroot from an interrupted run is thrown away: building is cheap, debugging one is not.
+  if [ -d "$tmp" ]; then
+    mountpoint -q "$tmp/proc" && umount "$tmp/proc" || true
+    rm -rf "$tmp"
+  fi
+  mkdir -p "$(dirname "$ROOT")"
+  say "debootstrap sid into $tmp (about 30 s)"
+  debootstrap --variant=minbase sid "$tmp" "$MIRROR" >"$(dirname "$ROOT")/debootstrap.log" 2>&1 \
+    || { tail -20 "$(dirname "$ROOT")/debootstrap.log" >&2; die "debootstrap failed (log: $(dirname "$ROOT")/debootstrap.log)"; }
+  # sid's Release file can be older than the machine clock; apt would refuse it as expired.
+  echo 'Acquire::Check-Valid-Until "false";' >"$tmp/etc/apt/apt.conf.d/99no-check-valid"
+  # No service may be started by a package's postinst inside the chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  mount -t proc proc "$tmp/proc"
+  say "apt-get install asterisk (about 15 s)"
+  if ! chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+      sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends asterisk asterisk-core-sounds-en-wav asterisk-core-sounds-en-gsm' \
+      >"$(dirname "$ROOT")/apt-chroot.log" 2>&1; then
+    umount "$tmp/proc" || true
+    tail -20 "$(dirname "$ROOT")/apt-chroot.log" >&2
+    die "apt-get install asterisk failed inside the chroot"
+  fi
+  umount "$tmp/proc"
+  chroot "$tmp" /usr/sbin/asterisk -V >&2
+  touch "$tmp/.dc-ready"
+  mv "$tmp" "$ROOT"
+  say "chroot built at $ROOT"
+}
+
+install_conf() {
+  need_root install-conf
+  [ -d "$ROOT/etc/asterisk" ] || die "no chroot at $ROOT: run '$0 build' first"
+  # Our files replace Debian's samples of the same name; the others stay (Asterisk reads what it loads).
+  install -m 0640 "$HERE"/asterisk-conf/*.conf "$ROOT/etc/asterisk/"
+  install -m 0640 "$HERE"/dialplan/*.conf "$ROOT/etc/asterisk/"
+  mkdir -p "$ROOT/var/spool/asterisk/monitor" "$ROOT/run/asterisk"
+  # Asterisk runs as 'asterisk' (with -U root it drops capabilities and cannot read its 0640 files).
+  in_chroot chown -R asterisk:asterisk /etc/asterisk /var/lib/asterisk /var/spool/asterisk /var/log/asterisk /var/run/asterisk
+}
+
+pid_alive() {
+  [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+}
+
+ari_up() {
+  # /ari/asterisk/info needs credentials; any HTTP answer on /ari/api-docs means the HTTP server and ARI are up.
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ARI_URL/ari/api-docs/resources.json" || true)
+  [ "$code" = 200 ] || [ "$code" = 401 ]
+}
+
+start() {
+  need_root start
+  need_tools curl chroot
+  build
+  install_conf
+  if pid_alive; then
+    say "already running (pid $(cat "$PIDFILE"))"
+  else
+    mount_proc
+    # Asterisk's own pid file lives in /var/run/asterisk; ours is the process we started.
+    rm -f "$ROOT/run/asterisk/asterisk.ctl" "$ROOT/run/asterisk/asterisk.pid"
+    setsid chroot "$ROOT" /usr/sbin/asterisk -f -U asterisk -G asterisk >"$LOGFILE" 2>&1 </dev/null &
+    echo $! >"$PIDFILE"
+    say "started (pid $!), waiting for ARI on $ARI_URL"
+  fi
+  for _ in $(seq 1 60); do
+    if ari_up && [ -S "$ROOT/run/asterisk/asterisk.ctl" ]; then
+      # Fully booted means the CLI answers and modules are loaded.
+      if chroot "$ROOT" /usr/sbin/asterisk -rx 'core waitfullybooted' >/dev/null 2>&1; then
+        say "ready"
+        return 0
+      fi
+    fi
+    pid_alive || { tail -30 "$LOGFILE" >&2; die "asterisk exited during start-up (console log above: $LOGFILE)"; }
+    sleep 0.5
+  done
+  tail -30 "$LOGFILE" >&2
+  die "ARI did not answer on $ARI_URL within 30 s"
+}
+
+stop() {
+  need_root stop
+  if ! pid_alive; then
+    say "not running"
+    rm -f "$PIDFILE"
+    return 0
+  fi
+  local pid
+  pid=$(cat "$PIDFILE")
+  chroot "$ROOT" /usr/sbin/asterisk -rx 'core stop now' >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  # chroot's child may outlive its parent briefly
+  pkill -9 -f "^/usr/sbin/asterisk -f -U asterisk" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  say "stopped"
+}
+
+status() {
+  if pid_alive && ari_up; then
+    echo "running (pid $(cat "$PIDFILE")), ARI at $ARI_URL, chroot $ROOT"
+    return 0
+  fi
+  echo "not running (chroot: $([ -f "$ROOT/.dc-ready" ] && echo built || echo missing) at $ROOT)"
+  return 3
+}
+
+cli() {
+  need_root cli
+  [ $# -ge 1 ] || die "usage: $0 cli \"<asterisk command>\""
+  pid_alive || die "not running: start it with '$0 start'"
+  chroot "$ROOT" /usr/sbin/asterisk -rx "$*"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  build) build ;;
+  install-conf) install_conf ;;
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) status ;;
+  cli) cli "$@" ;;
+  path) echo "$ROOT" ;;
+  ""|-h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$cmd' (build|start|stop|restart|status|cli|install-conf|path)" ;;
+esac

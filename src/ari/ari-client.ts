@@ -1,0 +1,267 @@
+// The only module that imports `ari-client` (frozen since 2020). Everything else talks to the narrow
+// AriPort below, so a small typed REST + WebSocket client can replace it without touching call logic.
+import { EventEmitter } from 'node:events';
+import * as ari from 'ari-client';
+import type { Logger } from '../log';
+
+/** ARI event as Asterisk sends it (JSON); only the fields we use are typed. */
+export interface AriEvent {
+  type: string;
+  application?: string;
+  timestamp?: string;
+  args?: string[];
+  channel?: AriChannel;
+  bridge?: { id: string };
+  playback?: { id: string; state?: string; target_uri?: string };
+  cause?: number;
+  cause_txt?: string;
+  digit?: string;
+  [k: string]: unknown;
+}
+
+export interface AriChannel {
+  id: string;
+  name: string;
+  state: string;
+  caller?: { name: string; number: string };
+  connected?: { name: string; number: string };
+  dialplan?: { context: string; exten: string; priority: number };
+  channelvars?: Record<string, string>;
+}
+
+export interface OriginateRequest {
+  endpoint: string;
+  app: string;
+  appArgs: string;
+  channelId: string;
+  otherChannelId?: string;
+  callerId?: string;
+  timeoutSec: number;
+  originator?: string;
+  variables?: Record<string, string>;
+}
+
+/** What the call logic needs from ARI. Every method rejects with AriError on an HTTP error. */
+export interface AriPort {
+  answer(channelId: string): Promise<void>;
+  hangup(channelId: string, reason?: string): Promise<void>;
+  originate(req: OriginateRequest): Promise<void>;
+  createBridge(bridgeId: string, type: 'mixing' | 'holding', name?: string): Promise<void>;
+  addToBridge(bridgeId: string, channelIds: string[]): Promise<void>;
+  destroyBridge(bridgeId: string): Promise<void>;
+  playOnChannel(channelId: string, media: string, playbackId: string): Promise<void>;
+  stopPlayback(playbackId: string): Promise<void>;
+  getVariable(channelId: string, name: string): Promise<string>;
+  setVariable(channelId: string, name: string, value: string): Promise<void>;
+  listChannels(): Promise<AriChannel[]>;
+  listBridges(): Promise<{ id: string; channels: string[]; name?: string }[]>;
+}
+
+export class AriError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'AriError';
+  }
+  /** The resource is gone (already hung up / destroyed): the usual outcome of a race at hangup. */
+  get notFound(): boolean {
+    return this.status === 404 || /not found/i.test(this.message);
+  }
+}
+
+function wrapError(e: unknown): AriError {
+  if (e instanceof AriError) return e;
+  const err = e as { message?: string; statusCode?: number; status?: number };
+  // swagger-client puts the HTTP body text in message; ARI bodies are {"message": "..."}.
+  let msg = err?.message ?? String(e);
+  try {
+    const body = JSON.parse(msg) as { message?: string };
+    if (body.message) msg = body.message;
+  } catch {
+    /* not JSON */
+  }
+  let status = err?.statusCode ?? err?.status;
+  if (status === undefined) {
+    if (/not found/i.test(msg)) status = 404;
+    else if (/not in stasis/i.test(msg)) status = 422;
+  }
+  return new AriError(msg, status);
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw wrapError(e);
+  }
+}
+
+export interface AriConnectionOptions {
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  log: Logger;
+}
+
+/**
+ * Connects to ARI and keeps connected: retries with exponential backoff while Asterisk is down, and starts
+ * over when ari-client gives up reconnecting its WebSocket (Asterisk restarted). Emits:
+ *   'event' (AriEvent)  every event for our Stasis app
+ *   'connected'         each time the WebSocket is (re)established
+ *   'disconnected'      when the WebSocket is lost
+ */
+export class AriConnection extends EventEmitter implements AriPort {
+  private client: ari.Client | undefined;
+  private stopped = false;
+  private connecting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+
+  constructor(private readonly opts: AriConnectionOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Resolves on the first successful connection; keeps retrying in the background until stop(). */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.connecting ??= new Promise<void>((resolve) => {
+      this.once('connected', () => resolve());
+      this.tryConnect();
+    });
+    return this.connecting;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const c = this.client;
+    this.client = undefined;
+    try {
+      c?.stop();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private scheduleRetry(reason: string): void {
+    if (this.stopped) return;
+    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** this.attempt);
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.attempt++;
+    this.opts.log.warn({ attempt: this.attempt, retryInMs: delay, reason, url: this.opts.url }, 'ARI unavailable, retrying');
+    this.timer = setTimeout(() => this.tryConnect(), delay);
+  }
+
+  private tryConnect(): void {
+    if (this.stopped) return;
+    const { url, username, password, app, log } = this.opts;
+    ari
+      .connect(url, username, password)
+      .then(async (client) => {
+        if (this.stopped) {
+          client.stop();
+          return;
+        }
+        // '*' (every event) is not in the typings; the raw JSON is all we want from it.
+        (client as unknown as EventEmitter).on('*', (event: unknown) => this.emit('event', event as AriEvent));
+        client.on('WebSocketReconnecting', (err: Error) => {
+          log.warn({ err: err?.message }, 'ARI WebSocket lost, reconnecting');
+          this.emit('disconnected');
+        });
+        client.on('WebSocketConnected', () => {
+          this.attempt = 0;
+          log.info({ url, app }, 'ARI WebSocket connected');
+          this.client = client;
+          this.emit('connected');
+        });
+        client.on('WebSocketMaxRetries', (err: Error) => {
+          // ari-client gave up; start from scratch (fresh swagger load) with our own backoff.
+          this.client = undefined;
+          this.emit('disconnected');
+          this.scheduleRetry(`WebSocket retries exhausted: ${err?.message ?? 'unknown'}`);
+        });
+        await client.start(app);
+      })
+      .catch((e: unknown) => {
+        this.client = undefined;
+        this.scheduleRetry((e as Error)?.message ?? String(e));
+      });
+  }
+
+  private get c(): ari.Client {
+    if (!this.client) throw new AriError('not connected to ARI', 503);
+    return this.client;
+  }
+
+  answer(channelId: string): Promise<void> {
+    return call(() => this.c.channels.answer({ channelId }));
+  }
+
+  hangup(channelId: string, reason = 'normal'): Promise<void> {
+    return call(() => this.c.channels.hangup({ channelId, reason }));
+  }
+
+  async originate(req: OriginateRequest): Promise<void> {
+    await call(() =>
+      this.c.channels.originate({
+        endpoint: req.endpoint,
+        app: req.app,
+        appArgs: req.appArgs,
+        channelId: req.channelId,
+        ...(req.otherChannelId ? { otherChannelId: req.otherChannelId } : {}),
+        ...(req.callerId ? { callerId: req.callerId } : {}),
+        ...(req.originator ? { originator: req.originator } : {}),
+        ...(req.variables ? { variables: req.variables } : {}),
+        timeout: req.timeoutSec,
+      }),
+    );
+  }
+
+  async createBridge(bridgeId: string, type: 'mixing' | 'holding', name?: string): Promise<void> {
+    await call(() => this.c.bridges.create({ bridgeId, type, ...(name ? { name } : {}) }));
+  }
+
+  addToBridge(bridgeId: string, channelIds: string[]): Promise<void> {
+    return call(() => this.c.bridges.addChannel({ bridgeId, channel: channelIds }));
+  }
+
+  destroyBridge(bridgeId: string): Promise<void> {
+    return call(() => this.c.bridges.destroy({ bridgeId }));
+  }
+
+  async playOnChannel(channelId: string, media: string, playbackId: string): Promise<void> {
+    await call(() => this.c.channels.play({ channelId, media, playbackId }));
+  }
+
+  stopPlayback(playbackId: string): Promise<void> {
+    return call(() => this.c.playbacks.stop({ playbackId }));
+  }
+
+  async getVariable(channelId: string, variable: string): Promise<string> {
+    const v = await call(() => this.c.channels.getChannelVar({ channelId, variable }));
+    return v.value;
+  }
+
+  setVariable(channelId: string, variable: string, value: string): Promise<void> {
+    return call(() => this.c.channels.setChannelVar({ channelId, variable, value }));
+  }
+
+  async listChannels(): Promise<AriChannel[]> {
+    const list = await call(() => this.c.channels.list());
+    return list.map((ch) => ({ id: ch.id, name: ch.name, state: ch.state }));
+  }
+
+  async listBridges(): Promise<{ id: string; channels: string[]; name?: string }[]> {
+    const list = await call(() => this.c.bridges.list());
+    return list.map((b) => ({ id: b.id, channels: ([] as string[]).concat(b.channels), name: b.name }));
+  }
+}

@@ -1,0 +1,193 @@
+import type { Logger } from '../log';
+import type { AriPort } from './ari-client';
+
+/** Stasis argument that marks the callee leg we originated (the caller's id follows it). */
+export const CALLEE_ARG = 'dc-callee';
+
+export type CallState = 'answering' | 'dialing' | 'bridged' | 'ending' | 'ended';
+
+export interface CallSessionOptions {
+  ari: AriPort;
+  app: string;
+  log: Logger;
+  callerId: string;
+  /** ANI: the caller's number as Asterisk reports it. */
+  ani: string;
+  /** DNIS: the number dialled after the *123 prefix. */
+  dnis: string;
+  endpoint: string;
+  dialTimeoutSec: number;
+}
+
+export interface CallSummary {
+  uniqueid: string;
+  ani: string;
+  dnis: string;
+  calleeChannelId: string;
+  recordingFile: string | undefined;
+  startedAt: Date;
+  answeredAt: Date | undefined;
+  endedAt: Date;
+  /** Why the call ended: who hung up, or the dial failure. */
+  cause: string;
+}
+
+// ARI hangup reasons for the dial outcomes we pass back to the caller.
+const HANGUP_REASON_BY_CAUSE: Record<number, string> = { 17: 'busy', 18: 'no_answer', 19: 'no_answer', 21: 'rejected', 1: 'unallocated', 34: 'congestion' };
+
+/**
+ * One *123 call: answer the caller, dial the callee, bridge them, and when either side leaves, hang up the
+ * other and destroy everything this session created. Teardown is idempotent: events race at hangup and
+ * every step tolerates "already gone".
+ */
+export class CallSession {
+  readonly calleeId: string;
+  readonly bridgeId: string;
+  private readonly ringbackId: string;
+  state: CallState = 'answering';
+  private calleeStarted = false;
+  private calleeCreated = false;
+  private recordingFile: string | undefined;
+  private readonly startedAt = new Date();
+  private answeredAt: Date | undefined;
+  private bridgeCreated = false;
+  private teardownDone: Promise<CallSummary> | undefined;
+  private onEnded: ((s: CallSummary) => void) | undefined;
+
+  constructor(private readonly o: CallSessionOptions) {
+    // Ids derived from the caller's uniqueid: every object this call creates can be traced back to it.
+    this.calleeId = `${o.callerId}-callee`;
+    this.bridgeId = `${o.callerId}-bridge`;
+    this.ringbackId = `${o.callerId}-ringback`;
+  }
+
+  /** Channel ids this session owns (for event routing). */
+  get channelIds(): string[] {
+    return [this.o.callerId, this.calleeId, `${this.calleeId};2`];
+  }
+
+  whenEnded(cb: (s: CallSummary) => void): void {
+    this.onEnded = cb;
+  }
+
+  async start(): Promise<void> {
+    const { ari, log } = this.o;
+    try {
+      await ari.answer(this.o.callerId);
+      this.recordingFile = await ari.getVariable(this.o.callerId, 'MIXMONITOR_FILENAME').catch(() => undefined);
+      log.info({ ani: this.o.ani, dnis: this.o.dnis, recording: this.recordingFile }, 'caller answered');
+      if (this.isEnding()) return;
+      await ari.createBridge(this.bridgeId, 'mixing', `dc-${this.o.dnis}`);
+      this.bridgeCreated = true;
+      if (this.isEnding()) return void this.cleanupLate();
+      // Ringback so the agent hears progress while the far end rings; ignored if it fails.
+      ari.playOnChannel(this.o.callerId, 'tone:ring', this.ringbackId).catch(() => undefined);
+      this.state = 'dialing';
+      const endpoint = this.o.endpoint.replace('${NUMBER}', this.o.dnis);
+      await ari.originate({
+        endpoint,
+        app: this.o.app,
+        appArgs: `${CALLEE_ARG},${this.o.callerId}`,
+        channelId: this.calleeId,
+        otherChannelId: `${this.calleeId};2`,
+        callerId: this.o.ani,
+        timeoutSec: this.o.dialTimeoutSec,
+        originator: this.o.callerId,
+      });
+      this.calleeCreated = true;
+      log.info({ endpoint, callee: this.calleeId }, 'dialing callee');
+      if (this.isEnding()) void this.cleanupLate();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'call setup failed');
+      await this.teardown(`setup failed: ${(e as Error).message}`, 'congestion');
+    }
+  }
+
+  /** The callee answered: its StasisStart arrived, so it may now join the bridge. */
+  async calleeAnswered(): Promise<void> {
+    const { ari, log } = this.o;
+    this.calleeStarted = true;
+    this.calleeCreated = true;
+    if (this.isEnding()) {
+      await this.cleanupLate();
+      return;
+    }
+    this.answeredAt = new Date();
+    try {
+      await ari.stopPlayback(this.ringbackId).catch(() => undefined);
+      await ari.addToBridge(this.bridgeId, [this.o.callerId, this.calleeId]);
+      this.state = 'bridged';
+      log.info({ callee: this.calleeId }, 'callee answered, bridged');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'bridging failed');
+      await this.teardown(`bridging failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** A channel of ours left Stasis or was destroyed. */
+  async channelGone(channelId: string, cause?: number, causeTxt?: string): Promise<void> {
+    if (channelId === this.o.callerId) {
+      await this.teardown('caller hung up');
+    } else if (channelId === this.calleeId) {
+      if (!this.calleeStarted && cause !== undefined) {
+        // Never answered: busy, no answer, unreachable. Tell the caller why.
+        await this.teardown(`dial failed: ${causeTxt ?? cause}`, HANGUP_REASON_BY_CAUSE[cause] ?? 'normal');
+      } else {
+        await this.teardown('callee hung up');
+      }
+    }
+  }
+
+  /**
+   * An operation that was in flight when teardown ran has now created something (bridge, callee leg):
+   * remove it too, so nothing outlives the call.
+   */
+  private async cleanupLate(): Promise<void> {
+    await this.teardown('late cleanup');
+    const { ari, log } = this.o;
+    const quiet = (e: { notFound?: boolean; message?: string }) => {
+      if (!e?.notFound) log.warn({ err: e?.message }, 'late cleanup step failed');
+    };
+    await Promise.all([
+      this.calleeCreated ? ari.hangup(this.calleeId).catch(quiet) : Promise.resolve(),
+      this.bridgeCreated ? ari.destroyBridge(this.bridgeId).catch(quiet) : Promise.resolve(),
+    ]);
+  }
+
+  private isEnding(): boolean {
+    return this.state === 'ending' || this.state === 'ended';
+  }
+
+  /** Hang up the other side and destroy what we created; safe to call any number of times. */
+  teardown(cause: string, callerReason = 'normal'): Promise<CallSummary> {
+    this.teardownDone ??= this.doTeardown(cause, callerReason);
+    return this.teardownDone;
+  }
+
+  private async doTeardown(cause: string, callerReason: string): Promise<CallSummary> {
+    const { ari, log } = this.o;
+    this.state = 'ending';
+    const ignoreGone = (what: string) => (e: { notFound?: boolean; message?: string }) => {
+      if (!e?.notFound) log.warn({ err: e?.message, what }, 'teardown step failed');
+    };
+    const steps: Promise<void>[] = [ari.hangup(this.o.callerId, callerReason).catch(ignoreGone('hangup caller'))];
+    if (this.calleeCreated) steps.push(ari.hangup(this.calleeId).catch(ignoreGone('hangup callee')));
+    if (this.bridgeCreated) steps.push(ari.destroyBridge(this.bridgeId).catch(ignoreGone('destroy bridge')));
+    await Promise.all(steps);
+    this.state = 'ended';
+    const summary: CallSummary = {
+      uniqueid: this.o.callerId,
+      ani: this.o.ani,
+      dnis: this.o.dnis,
+      calleeChannelId: this.calleeId,
+      recordingFile: this.recordingFile,
+      startedAt: this.startedAt,
+      answeredAt: this.answeredAt,
+      endedAt: new Date(),
+      cause,
+    };
+    log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0 }, 'call ended');
+    this.onEnded?.(summary);
+    return summary;
+  }
+}

@@ -1,0 +1,72 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
+import type { Command } from './command';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** A warning does not fail the doctor. */
+  warn?: boolean;
+}
+
+async function checkAri(url: string, user: string, pass: string): Promise<Check> {
+  try {
+    const res = await fetch(new URL('/ari/asterisk/info', url), {
+      headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (res.status === 401) return { name: 'ARI', ok: false, detail: `${url}: 401, check ari.username/ari.password against ari.conf` };
+    if (!res.ok) return { name: 'ARI', ok: false, detail: `${url}: HTTP ${res.status}` };
+    const info = (await res.json()) as { system?: { version?: string } };
+    return { name: 'ARI', ok: true, detail: `${url}: Asterisk ${info.system?.version ?? '?'}` };
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    return { name: 'ARI', ok: false, detail: `${url}: ${cause} (is Asterisk running with http.conf enabled?)` };
+  }
+}
+
+function checkDir(name: string, dir: string): Check {
+  try {
+    if (!statSync(dir).isDirectory()) return { name, ok: false, detail: `${dir} is not a directory` };
+    accessSync(dir, constants.R_OK);
+    return { name, ok: true, detail: `${dir} readable` };
+  } catch (e) {
+    return { name, ok: false, detail: `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+}
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check the configuration and everything the service talks to',
+  usage: 'dialplan-companion doctor [--config FILE] [--json]',
+  help: `Options:
+  --config FILE   JSON config file (also DC_CONFIG)
+  --json          one JSON object instead of text
+Exit code 0 when every check passes, 1 otherwise.`,
+  options: { config: { type: 'string' }, json: { type: 'boolean' } },
+  async run(values) {
+    const checks: Check[] = [];
+    let cfg;
+    try {
+      cfg = loadConfig({ file: values.config as string | undefined });
+      checks.push({ name: 'config', ok: true, detail: 'valid' });
+    } catch (e) {
+      checks.push({ name: 'config', ok: false, detail: (e as Error).message });
+    }
+    if (cfg) {
+      if (cfg.ari.password === SANDBOX_ARI_PASSWORD) {
+        checks.push({ name: 'ARI password', ok: true, warn: true, detail: 'the public sandbox password is in use: fine for the sandbox, never for a real PBX' });
+      }
+      checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
+      checks.push(checkDir('recordings dir', cfg.recordings.localDir));
+    }
+    const ok = checks.every((c) => c.ok);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ok, checks })}\n`);
+    } else {
+      for (const c of checks) process.stdout.write(`${c.ok ? (c.warn ? 'WARN' : ' ok ') : 'FAIL'}  ${c.name}: ${c.detail}\n`);
+    }
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { configSchema, type Config } from './schema';
+
+/** A setting that can come from the environment: variable name, where it goes, how to read it. */
+interface EnvSetting {
+  env: string;
+  path: string[];
+  type: 'string' | 'int';
+  /** Secrets may also be read from the file named by `${env}_FILE` (Docker/systemd credentials style). */
+  secret?: boolean;
+}
+
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { env: 'DC_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'DC_ARI_URL', path: ['ari', 'url'], type: 'string' },
+  { env: 'DC_ARI_USER', path: ['ari', 'username'], type: 'string' },
+  { env: 'DC_ARI_PASSWORD', path: ['ari', 'password'], type: 'string', secret: true },
+  { env: 'DC_ARI_APP', path: ['ari', 'app'], type: 'string' },
+  { env: 'DC_ARI_RECONNECT_MIN_MS', path: ['ari', 'reconnectMinMs'], type: 'int' },
+  { env: 'DC_ARI_RECONNECT_MAX_MS', path: ['ari', 'reconnectMaxMs'], type: 'int' },
+  { env: 'DC_DIAL_ENDPOINT', path: ['dial', 'endpoint'], type: 'string' },
+  { env: 'DC_DIAL_TIMEOUT_SEC', path: ['dial', 'timeoutSec'], type: 'int' },
+  { env: 'DC_DIAL_NUMBER_PATTERN', path: ['dial', 'numberPattern'], type: 'string' },
+  { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
+  { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = { [k: string]: unknown };
+
+function setPath(obj: Json, path: string[], value: unknown): void {
+  let node = obj;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function readEnv(env: NodeJS.ProcessEnv, problems: string[]): Json {
+  const out: Json = {};
+  for (const s of ENV_SETTINGS) {
+    let raw = env[s.env];
+    const fileVar = `${s.env}_FILE`;
+    if (s.secret && env[fileVar] !== undefined) {
+      if (raw !== undefined) {
+        problems.push(`${s.env} and ${fileVar} are both set: use one`);
+        continue;
+      }
+      try {
+        raw = readFileSync(env[fileVar] as string, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        problems.push(`${fileVar}: cannot read ${env[fileVar]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        continue;
+      }
+    }
+    if (raw === undefined) continue;
+    if (s.type === 'int') {
+      if (!/^-?\d+$/.test(raw.trim())) {
+        problems.push(`${s.path.join('.')} (${s.env}): must be a whole number, got "${raw}"`);
+        continue;
+      }
+      setPath(out, s.path, Number(raw.trim()));
+    } else {
+      setPath(out, s.path, raw);
+    }
+  }
+  return out;
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)) {
+      out[k] = deepMerge(b as Json, v as Json);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function envNameFor(path: PropertyKey[]): string {
+  const joined = path.map(String).join('.');
+  const s = ENV_SETTINGS.find((e) => e.path.join('.') === joined);
+  return s ? ` (${s.env})` : '';
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON config file; DC_CONFIG names one when this is not given. */
+  file?: string;
+}
+
+/**
+ * Settings come from, in rising priority: built-in defaults, a JSON file (--config or DC_CONFIG), the
+ * environment. Every problem is reported at once, each naming the key, its env variable and what is allowed.
+ */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  let fromFile: Json = {};
+  const file = opts.file ?? env.DC_CONFIG;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push(`config file ${file}: must hold a JSON object`);
+      } else {
+        fromFile = parsed as Json;
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      problems.push(`config file ${file}: ${err.code === 'ENOENT' ? 'not found' : err.message}`);
+    }
+  }
+  const fromEnv = readEnv(env, problems);
+  if (problems.length) throw new ConfigError(problems);
+
+  const result = configSchema.safeParse(deepMerge(fromFile, fromEnv));
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        if (i.code === 'unrecognized_keys') {
+          const where = i.path.length ? `${i.path.join('.')}.` : '';
+          return `unknown key(s): ${i.keys.map((k) => where + k).join(', ')}`;
+        }
+        return `${i.path.join('.')}${envNameFor(i.path)}: ${i.message}`;
+      }),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+// Every setting, its default and what is allowed. Defaults are the sandbox's (scripts/sandbox.sh), so the
+// demo runs with no configuration at all; anything that faces a real PBX is overridden by env or file.
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export const SANDBOX_ARI_PASSWORD = 'sandbox-only-change-me';
+
+const port = z.number().int().min(1).max(65535);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' });
+
+export const configSchema = z
+  .object({
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    ari: z
+      .object({
+        url: httpUrl.default('http://127.0.0.1:8088'),
+        username: z.string().min(1).default('dialplan-companion'),
+        password: z.string().min(1).default(SANDBOX_ARI_PASSWORD),
+        app: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only')
+          .default('dialplan-companion'),
+        // Reconnect backoff when Asterisk is down or restarts.
+        reconnectMinMs: z.number().int().min(50).max(60_000).default(500),
+        reconnectMaxMs: z.number().int().min(100).max(300_000).default(15_000),
+      })
+      .strict()
+      .prefault({}),
+    dial: z
+      .object({
+        // ${NUMBER} is the dialled number without the *123 prefix (the Stasis argument).
+        endpoint: z
+          .string()
+          .refine((s) => s.includes('${NUMBER}'), { message: 'must contain ${NUMBER}' })
+          .refine((s) => /^[A-Za-z0-9_]+\//.test(s), { message: 'must start with a technology, e.g. PJSIP/ or Local/' })
+          .default('Local/${NUMBER}@fake-pstn'),
+        timeoutSec: z.number().int().min(5).max(300).default(45),
+        // Which numbers the app agrees to dial; the dialplan already restricts to *123NXXNXXXXXX.
+        numberPattern: z.string().default('^[2-9][0-9]{2}[2-9][0-9]{6}$'),
+      })
+      .strict()
+      .prefault({}),
+    recordings: z
+      .object({
+        // Where MixMonitor writes, as Asterisk sees it (the dialplan snippet's directory).
+        asteriskDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
+        // The same directory as this service sees it (differs when Asterisk runs in a chroot or container).
+        localDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // The sandbox password is public (it is in this repository): only acceptable on loopback.
+    const host = new URL(cfg.ari.url).hostname;
+    if (cfg.ari.password === SANDBOX_ARI_PASSWORD && !loopbackHosts.has(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ari', 'password'],
+        message: `the built-in sandbox password may only be used with a loopback ARI URL (got host ${host}); set DC_ARI_PASSWORD or DC_ARI_PASSWORD_FILE`,
+      });
+    }
+    if (cfg.ari.reconnectMaxMs < cfg.ari.reconnectMinMs) {
+      ctx.addIssue({ code: 'custom', path: ['ari', 'reconnectMaxMs'], message: 'must be >= ari.reconnectMinMs' });
+    }
+    try {
+      new RegExp(cfg.dial.numberPattern);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['dial', 'numberPattern'], message: `not a valid regular expression: ${(e as Error).message}` });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

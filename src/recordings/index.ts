@@ -1,0 +1,2 @@
+export { checkClosedWav, waitForClosedWav } from './closed-wav';
+export type { ClosedWav } from './closed-wav';

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { startService, type Service } from '../../src/serve';
+import type { CallSummary } from '../../src/ari';
+
+export interface TestService extends Service {
+  ended: CallSummary[];
+  /** Every log line the service wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** Local path of a recording Asterisk wrote (inside the sandbox chroot). */
+  localRecording(asteriskPath: string): string;
+}
+
+/** The real service, in-process, against the sandbox Asterisk. */
+export function startTestService(chroot: string, env: Record<string, string> = {}): TestService {
+  const cfg: Config = loadConfig({
+    env: {
+      DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
+      DC_ARI_RECONNECT_MIN_MS: '200',
+      DC_ARI_RECONNECT_MAX_MS: '1000',
+      ...env,
+    },
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = {
+    write(line: string) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (process.env.DC_TEST_LOG) process.stderr.write(line);
+    },
+  };
+  const svc = startService(cfg, createLogger(process.env.DC_TEST_LOG ?? 'info', sink));
+  const ended: CallSummary[] = [];
+  svc.stasis.on('call-ended', (s: CallSummary) => ended.push(s));
+  return {
+    ...svc,
+    ended,
+    logs,
+    localRecording(p: string) {
+      if (!p.startsWith(cfg.recordings.asteriskDir)) throw new Error(`recording outside ${cfg.recordings.asteriskDir}: ${p}`);
+      return join(cfg.recordings.localDir, p.slice(cfg.recordings.asteriskDir.length));
+    },
+  };
+}
