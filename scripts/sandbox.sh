@@ -141,8 +141,11 @@ stop() {
   chroot "$ROOT" /usr/sbin/asterisk -rx 'core stop now' >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-  # chroot's child may outlive its parent briefly
-  pkill -9 -f "^/usr/sbin/asterisk -f -U asterisk" 2>/dev/null || true
+  # Only an Asterisk whose root is our chroot is ours; a host Asterisk is never touched.
+  local p
+  for p in $(pgrep -x asterisk || true); do
+    [ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$(readlink -f "$ROOT")" ] && kill -9 "$p" 2>/dev/null || true
+  done
   rm -f "$PIDFILE"
   say "stopped"
 }

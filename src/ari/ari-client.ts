@@ -57,6 +57,15 @@ export interface AriPort {
   listBridges(): Promise<{ id: string; channels: string[]; name?: string }[]>;
 }
 
+// swagger-client (inside ari-client) console.logs a "deprecated version of Swagger" notice on every
+// connect: ARI's resources.json is Swagger 1.2 by design. Drop exactly that line, nothing else.
+const consoleLog = console.log.bind(console);
+console.log = (...args: unknown[]) => {
+  const first = args[0];
+  if (Array.isArray(first) && typeof first[0] === 'string' && first[0].includes('deprecated version of Swagger')) return;
+  consoleLog(...args);
+};
+
 export class AriError extends Error {
   constructor(
     message: string,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
 import { ariLeftovers, ensureSandbox, sandbox, waitFor } from '../support/sandbox';
-import { runSipp } from '../support/sipp';
+import { runSipp } from '../../scripts/lib/sipp-caller';
 import { startTestService, type TestService } from '../support/service';
 import { peakOverFloorDb } from '../support/audio';
 

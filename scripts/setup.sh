@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian machine (as root):
+# Debian packages, npm packages, the build, and the sandbox Asterisk chroot (cached; about a minute once).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$HERE"
+[ "$(id -u)" = 0 ] || { echo "setup: run as root (apt-get, debootstrap and chroot need it)" >&2; exit 1; }
+
+APT_PACKAGES=(debootstrap sip-tester ffmpeg sox curl ca-certificates docker-compose)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Native addons build against the system's Node headers on these machines.
+export npm_config_nodedir=${npm_config_nodedir:-/usr}
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: build" >&2
+npm run --silent build
+bash scripts/sandbox.sh build
+echo "setup: done" >&2
