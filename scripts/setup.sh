@@ -17,9 +17,11 @@ fi
 
 # Native addons build against the system's Node headers on these machines.
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+# 'npm install' with the committed lock, not 'npm ci': this registry serves only linux-x64 builds of the
+# platform packages (@swc/core-*, ...), so the lock cannot list the others and 'npm ci' refuses it.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install (from package-lock.json)" >&2
+  npm install --no-audit --no-fund --loglevel=error
 fi
 echo "setup: build" >&2
 npm run --silent build
