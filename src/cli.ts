@@ -4,8 +4,9 @@ import { ConfigError } from './config';
 import { UsageError, type Command } from './commands/command';
 import { serve } from './commands/serve';
 import { doctor } from './commands/doctor';
+import { cpa } from './commands/cpa';
 
-const COMMANDS: Command[] = [serve, doctor];
+const COMMANDS: Command[] = [serve, doctor, cpa];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

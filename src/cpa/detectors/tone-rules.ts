@@ -1,0 +1,70 @@
+import type { ToneSpec } from '../params';
+import type { ToneSegment } from './tone-tracker';
+
+// What a steady tone means, by frequency and duration (standards named per rule).
+
+const near = (f: number, target: number, tol: number) => Math.abs(f - target) <= tol;
+
+/** Fax answer tone CED / modem ANS(am): 2100 Hz (ITU-T V.25 / T.30), long and steady. */
+export const isCed = (f: number) => near(f, 2100, 25);
+/** Fax calling tone CNG: 1100 Hz, 0.5 s on / 3 s off (T.30). */
+export const isCng = (f: number) => near(f, 1100, 38);
+/** V.21 channel 2 FSK (HDLC flags from the answering fax): 1650 / 1850 Hz. */
+export const isV21 = (f: number) => near(f, 1650, 25) || near(f, 1850, 25);
+/** Bell 103/212A modem answer tone. */
+export const isModemAnswer = (f: number) => near(f, 2225, 25);
+
+export const CED_MIN_MS = 450;
+export const CNG_MIN_MS = 350;
+export const CNG_MAX_MS = 800;
+export const MODEM_MIN_MS = 450;
+
+/**
+ * SIT: three tones in rising bands. Telcordia segments are 913.8 or 985.2, 1370.6 or 1428.5, 1776.7 Hz,
+ * 274 or 380 ms each; ITU-T E.180 uses 950 / 1400 / 1800 Hz (+-50), 330 ms. Gaps are under 30 ms.
+ */
+const SIT_BANDS: [number, number][] = [
+  [880, 1020],
+  [1330, 1470],
+  [1720, 1860],
+];
+
+export function isSitSequence(segs: ToneSegment[]): boolean {
+  if (segs.length < 3) return false;
+  const s = segs.slice(-3);
+  for (let i = 0; i < 3; i++) {
+    const seg = s[i]!;
+    const [lo, hi] = SIT_BANDS[i]!;
+    const dur = seg.endMs - seg.startMs;
+    if (seg.freqHz < lo || seg.freqHz > hi || dur < 150 || dur > 500) return false;
+    if (i > 0 && seg.startMs - s[i - 1]!.endMs > 120) return false;
+  }
+  return true;
+}
+
+/** Could this tone belong to a SIT sequence (so it must not be reported as a beep on its own yet)? */
+export function isSitBand(f: number, index: number): boolean {
+  const b = SIT_BANDS[index];
+  return !!b && f >= b[0] && f <= b[1];
+}
+
+/** An answering machine's record tone: one steady pure tone, 300-2500 Hz, 100 ms to 5 s. */
+export function isBeep(seg: ToneSegment): boolean {
+  const dur = seg.endMs - seg.startMs;
+  return (
+    seg.freqHz >= 300 &&
+    seg.freqHz <= 2500 &&
+    !isCed(seg.freqHz) &&
+    dur >= 120 &&
+    dur <= 5000 &&
+    seg.powerCov < 0.45 &&
+    seg.purity >= 0.85 &&
+    seg.freqSpread < 0.012
+  );
+}
+
+/** A configured custom tone (`tones` parameter) this segment matches, held for at least 250 ms. */
+export function matchCustomTone(seg: { freqHz: number; durationMs: number }, tones: ToneSpec[]): ToneSpec | undefined {
+  if (seg.durationMs < 250) return undefined;
+  return tones.find((t) => Math.abs(seg.freqHz - t.freqHz) <= Math.max(t.toleranceHz, 16));
+}

@@ -1,0 +1,383 @@
+import { resolveParams, VOXEO_RESULT, CpaParamError, type CpaParams, type ResultCode } from './params';
+import { SpectrumFrame, HOP, WINDOW, SAMPLE_RATE, type FrameFeatures } from './detectors/spectrum-frame';
+import { ToneTracker, isToneFrame, type ToneSegment } from './detectors/tone-tracker';
+import { isBeep, isCed, isCng, isModemAnswer, isSitBand, isSitSequence, matchCustomTone, CED_MIN_MS, CNG_MAX_MS, CNG_MIN_MS, MODEM_MIN_MS } from './detectors/tone-rules';
+import { DtmfDetector } from './detectors/dtmf';
+import { HalfbandDecimator } from './dsp/decimate';
+
+/** One thing the engine heard. `at_ms` is audio time from the first sample pushed (the answer). */
+export interface CpaEvent {
+  result: ResultCode | string;
+  at_ms: number;
+  /** Why: e.g. "short greeting then silence", "voice longer than maxtime", "CED 2100 Hz". */
+  cause?: string;
+  freq_hz?: number;
+  duration_ms?: number;
+  digit?: string;
+  /** The first LV/AM/FX/MD/SIT/TO/unknown of the session. */
+  decision?: boolean;
+}
+
+const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
+const RING = 1024; // samples of history (128 ms), a power of two
+const DECISIONS = new Set(['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown']);
+// A beep is reported once no further beep follows within this gap (double beeps end at the last one).
+const BEEP_MERGE_MS = 400;
+// Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
+const ONSET_FRAMES = 3;
+const ESTABLISHED_TONE_MS = 96;
+const STEADY_MS = 500;
+const STEADY_VAR_DB2 = 1.5;
+// A beep is followed by silence (the machine records); voice this soon after it means it was a vowel.
+const BEEP_QUIET_AFTER_MS = 350;
+// Silence means no voice and no tone for this long.
+const QUIET_FOR_SILENCE_MS = 500;
+
+/**
+ * Streaming call progress analysis. Pure: PCM frames in, events out, time counted in samples. Push any
+ * frame size at 8000 or 16000 Hz; call end() when the audio stops.
+ */
+export class CpaSession {
+  readonly params: CpaParams;
+  private readonly inputRate: number;
+  private readonly decimator: HalfbandDecimator | undefined;
+  private readonly frame: SpectrumFrame;
+  private readonly tones = new ToneTracker();
+  private readonly dtmf: DtmfDetector | undefined;
+  private readonly ring = new Float32Array(RING);
+  private ringPos = 0;
+  private samples = 0; // at 8 kHz
+  private sinceHop = 0;
+  private hop = 0;
+  private hopEnergy = 0;
+  private stopped = false;
+  private ended = false;
+
+  // noise floor: minimum of block minima over ~3 s of band energy
+  private readonly blockMins = new Float64Array(8).fill(Infinity);
+  private blockMin = Infinity;
+  private blockFill = 0;
+  private floorDb = Infinity;
+
+  // voice
+  private readonly recentVoice = new Uint8Array(4);
+  private speechStartMs = -1;
+  private lastVoiceMs = -1;
+  private voiceRun = false;
+  private runStartMs = 0;
+  private lastDtmfMs = -1;
+  /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
+  private readonly voiceHistory = new Float64Array(16).fill(-1);
+  // stationarity of the band energy (line noise is steady, speech is not)
+  private meanDb = 0;
+  private varDb = 100;
+  private steadyHops = 0;
+  private spokeAtAll = false;
+
+  // decisions
+  private decision: string | undefined;
+  private decisionMs = 0;
+  private lastActivityMs = 0;
+  private slReported = false;
+  private readonly segments: ToneSegment[] = [];
+  private pendingBeep: ToneSegment | undefined;
+  private lastBeepEndMs = -1;
+  private bpslReported = false;
+  private readonly out: CpaEvent[] = [];
+  /** Development aid: called with each frame's features and verdicts (see scripts/cpa-trace.ts). */
+  trace: ((t: { ms: number; bandDb: number; floorDb: number; purity: number; peakHz: number; peakSnrDb: number; voiced: boolean; tone: boolean }) => void) | undefined;
+
+  constructor(params: Record<string, unknown> | CpaParams = {}, sampleRate = 8000) {
+    if (sampleRate !== 8000 && sampleRate !== 16000) {
+      throw new CpaParamError(`sample rate must be 8000 or 16000 Hz, got ${sampleRate}`, '01', 'sample_rate');
+    }
+    this.params = isResolved(params) ? params : resolveParams(params);
+    this.inputRate = sampleRate;
+    this.decimator = sampleRate === 16000 ? new HalfbandDecimator() : undefined;
+    this.frame = new SpectrumFrame(this.params.minimum_frequency);
+    this.dtmf = this.params.detect_dtmf ? new DtmfDetector() : undefined;
+  }
+
+  /** Audio time so far, ms. */
+  get timeMs(): number {
+    return (this.samples * 1000) / SAMPLE_RATE;
+  }
+
+  /** True once a break event or total_timeout ended the analysis: further audio is ignored. */
+  get done(): boolean {
+    return this.stopped;
+  }
+
+  /** Feed PCM16 mono at the session's sample rate; returns the events this audio produced. */
+  push(frame: Int16Array): CpaEvent[] {
+    if (this.ended) throw new CpaParamError('audio pushed after end()', '06');
+    if (this.stopped) return [];
+    if (this.decimator) {
+      const d = this.decimator.process(frame);
+      for (let i = 0; i < d.length && !this.stopped; i++) this.sample(d[i]!);
+    } else {
+      for (let i = 0; i < frame.length && !this.stopped; i++) this.sample(frame[i]!);
+    }
+    return this.drain();
+  }
+
+  /** End of audio: flush what is pending (a beep being confirmed, an open tone, the final verdict). */
+  end(): CpaEvent[] {
+    if (this.ended) return [];
+    this.ended = true;
+    if (!this.stopped) {
+      const seg = this.tones.flush();
+      if (seg) this.onSegment(seg);
+      this.flushBeep(true);
+      if (!this.decision) {
+        const t = this.timeMs;
+        if (this.speechStartMs >= 0) {
+          // Speech still going or just ended when the audio stopped: judge what we heard.
+          const voiced = this.lastVoiceMs - this.speechStartMs;
+          this.decide(voiced >= this.params.maxtime ? 'AM' : 'LV', t, voiced >= this.params.maxtime ? 'voice longer than maxtime' : 'audio ended after a short utterance');
+        } else {
+          this.decide(t >= this.params.total_timeout ? 'TO' : 'unknown', t, 'audio ended before a decision');
+        }
+      }
+    }
+    return this.drain();
+  }
+
+  private drain(): CpaEvent[] {
+    const ev = this.out.splice(0);
+    return this.params.voxeo_results ? ev.map((e) => ({ ...e, result: VOXEO_RESULT[e.result as ResultCode] ?? e.result })) : ev;
+  }
+
+  private sample(s: number): void {
+    this.ring[this.ringPos] = s;
+    this.ringPos = (this.ringPos + 1) & (RING - 1);
+    this.samples++;
+    this.hopEnergy += s * s;
+    if (this.dtmf) {
+      const hit = this.dtmf.push(s);
+      if (hit) {
+        this.emit({ result: 'DTMF', at_ms: round(hit.atMs), digit: hit.digit });
+        // The key's first milliseconds were taken for voice before the digit was recognised: undo that.
+        if (this.lastVoiceMs >= hit.atMs - 2 * MS_PER_HOP) this.lastVoiceMs = Math.min(this.lastVoiceMs, this.voiceBeforeMs(hit.atMs - 2 * MS_PER_HOP));
+      }
+      if (this.dtmf.active) this.lastDtmfMs = this.timeMs;
+    }
+    if (++this.sinceHop === HOP) {
+      this.sinceHop = 0;
+      if (this.samples >= WINDOW) this.analyseHop();
+      this.hopEnergy = 0;
+    }
+    if (this.samples % 80 === 0 && this.timeMs >= this.params.total_timeout) this.timeout();
+  }
+
+  private analyseHop(): void {
+    const nowMs = this.timeMs;
+    const f = this.frame.analyse(this.ring, (this.ringPos - WINDOW + RING) & (RING - 1));
+    const hopRms = Math.sqrt(this.hopEnergy / HOP);
+    const digitalSilence = hopRms < 1;
+    this.trackFloor(f.bandDb, digitalSilence);
+
+    const tone = !digitalSilence && isToneFrame(f) && !this.dtmf?.active;
+    // Voiced speech often looks like a tone for a frame or two (a strong low harmonic); only a tone that has
+    // held for ESTABLISHED_TONE_MS is taken out of the voice track. DTMF tones are not voice either.
+    const openTone = this.tones.current(this.hop);
+    const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
+    const voiced =
+      !establishedTone &&
+      !digitalSilence &&
+      !this.dtmf?.active &&
+      !(this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP) &&
+      f.bandDb > this.floorDb + this.params.energy_lwm &&
+      hopRms >= this.params.min_ambient_energy;
+    if (!voiced && !tone) {
+      // Quiet frames teach the noise spectrum (quickly while it is louder than believed: comfort noise drifts).
+      if (f.bandDb < this.floorDb + 3) this.frame.learnNoise(false);
+      this.frame.lowerNoise();
+    }
+    this.onVoice(voiced, nowMs);
+    this.trace?.({ ms: nowMs, bandDb: f.bandDb, floorDb: this.floorDb, purity: f.purity, peakHz: f.peakHz, peakSnrDb: f.peakSnrDb, voiced, tone });
+
+    const seg = this.tones.push(this.hop, f, tone);
+    if (seg) this.onSegment(seg);
+    this.onOpenTone(nowMs);
+    this.hop++;
+    if (tone) this.lastActivityMs = nowMs;
+    this.flushBeep(false);
+    this.judge(nowMs, f);
+  }
+
+  private trackFloor(db: number, digitalSilence: boolean): void {
+    if (digitalSilence) return; // exact zeros before the media starts say nothing about the line's noise
+    // A level that holds steady for STEADY_MS is the line's noise, even if it just rose (comfort noise
+    // switching in, a noisier line after a transfer): speech never holds its energy that still.
+    const d = db - this.meanDb;
+    this.meanDb += 0.15 * d;
+    this.varDb += 0.15 * (d * d - this.varDb);
+    this.steadyHops = this.varDb < STEADY_VAR_DB2 ? this.steadyHops + 1 : 0;
+    if (this.steadyHops * MS_PER_HOP >= STEADY_MS && this.meanDb - 1 > this.floorDb) {
+      this.blockMins.fill(this.meanDb - 1);
+      this.blockMin = this.meanDb - 1;
+    }
+    if (db < this.blockMin) this.blockMin = db;
+    if (++this.blockFill === 24) {
+      this.blockMins.copyWithin(0, 1);
+      this.blockMins[7] = this.blockMin;
+      this.blockMin = Infinity;
+      this.blockFill = 0;
+    }
+    let m = this.blockMin;
+    for (let i = 0; i < 8; i++) if (this.blockMins[i]! < m) m = this.blockMins[i]!;
+    this.floorDb = m;
+  }
+
+  private onVoice(voiced: boolean, nowMs: number): void {
+    const rv = this.recentVoice;
+    rv[0] = rv[1]!;
+    rv[1] = rv[2]!;
+    rv[2] = rv[3]!;
+    rv[3] = voiced ? 1 : 0;
+    const count = rv[0]! + rv[1]! + rv[2]! + rv[3]!;
+    const need = this.params.suppress_spikes ? ONSET_FRAMES : 1;
+    if (count >= need) {
+      // Confirmed voice: the run started about `count` frames ago.
+      if (!this.voiceRun) {
+        this.voiceRun = true;
+        this.runStartMs = Math.max(0, nowMs - 4 * MS_PER_HOP);
+      }
+      // Off-hook clicks and bumps right after the answer are not the greeting: early sounds count only
+      // once they have lasted 100 ms.
+      if (this.speechStartMs < 0 && !this.decision) {
+        const early = this.runStartMs < this.params.initial_silence_ignore;
+        if (!early || nowMs - this.runStartMs >= 100 + 4 * MS_PER_HOP) this.speechStartMs = this.runStartMs;
+      }
+      if (this.speechStartMs >= 0) this.spokeAtAll = true;
+      this.lastVoiceMs = nowMs;
+      this.lastActivityMs = nowMs;
+      this.voiceHistory.copyWithin(0, 1);
+      this.voiceHistory[15] = nowMs;
+    } else if (count === 0) {
+      this.voiceRun = false;
+    }
+  }
+
+  private voiceBeforeMs(t: number): number {
+    for (let i = 15; i >= 0; i--) if (this.voiceHistory[i]! < t) return this.voiceHistory[i]!;
+    return this.speechStartMs;
+  }
+
+  private judge(nowMs: number, _f: FrameFeatures): void {
+    const p = this.params;
+    if (!this.decision) {
+      if (this.speechStartMs < 0) {
+        if (!this.spokeAtAll && nowMs >= p.initial_silence_ignore + p.amd_time_limit && nowMs - this.lastActivityMs >= QUIET_FOR_SILENCE_MS && !this.pendingBeep) {
+          this.decide('LV', nowMs, 'silence: nobody spoke within amd_time_limit');
+        }
+        return;
+      }
+      const voiced = this.lastVoiceMs - this.speechStartMs;
+      if (voiced >= p.maxtime) {
+        this.decide('AM', nowMs, 'voice longer than maxtime');
+      } else if (nowMs - this.lastVoiceMs >= p.maxsilence) {
+        this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
+      }
+      return;
+    }
+    // After the decision: silence reports.
+    if (p.silence_detect_limit > 0 && !this.slReported && nowMs - Math.max(this.lastActivityMs, this.decisionMs) >= p.silence_detect_limit) {
+      this.slReported = true;
+      this.emit({ result: 'SL', at_ms: round(nowMs) });
+    }
+    if (this.voiceRun) this.slReported = false;
+    if (p.beep_to_silence_gap > 0 && this.lastBeepEndMs >= 0 && !this.bpslReported && !this.pendingBeep) {
+      const quietSince = Math.max(this.lastBeepEndMs, this.lastActivityMs);
+      if (this.lastVoiceMs <= this.lastBeepEndMs && nowMs - quietSince >= p.beep_to_silence_gap) {
+        this.bpslReported = true;
+        this.emit({ result: 'BPSL', at_ms: round(nowMs) });
+      }
+    }
+  }
+
+  /** Decisions that need not wait for a tone to end (CED, modem answer, long custom tones). */
+  private onOpenTone(nowMs: number): void {
+    const cur = this.tones.current(this.hop);
+    if (!cur || this.decision) return;
+    const custom = matchCustomTone(cur, this.params.tones);
+    if (custom) {
+      this.decide(custom.name, nowMs, `tone ${custom.name} ${round(cur.freqHz)} Hz`, { freq_hz: round(cur.freqHz) });
+    } else if (isCed(cur.freqHz) && cur.durationMs >= CED_MIN_MS) {
+      this.decide('FX', nowMs, 'fax answer tone (CED 2100 Hz)', { freq_hz: round(cur.freqHz) });
+    } else if (isModemAnswer(cur.freqHz) && cur.durationMs >= MODEM_MIN_MS) {
+      this.decide('MD', nowMs, 'modem answer tone 2225 Hz', { freq_hz: round(cur.freqHz) });
+    }
+  }
+
+  private onSegment(seg: ToneSegment): void {
+    this.segments.push(seg);
+    if (this.segments.length > 4) this.segments.shift();
+    const dur = seg.endMs - seg.startMs;
+    if (isSitSequence(this.segments)) {
+      this.pendingBeep = undefined;
+      if (!this.decision) this.decide('SIT', round(seg.endMs), 'special information tones', { freq_hz: round(seg.freqHz) });
+      else this.emit({ result: 'SIT', at_ms: round(seg.endMs), freq_hz: round(seg.freqHz) });
+      return;
+    }
+    if (!this.decision && isCng(seg.freqHz) && dur >= CNG_MIN_MS && dur <= CNG_MAX_MS) {
+      this.decide('FX', round(seg.endMs), 'fax calling tone (CNG 1100 Hz)', { freq_hz: round(seg.freqHz) });
+      return;
+    }
+    if (this.decision === 'FX' || this.decision === 'MD' || this.decision === 'SIT') return;
+    // A tone in the first SIT band may be the start of a SIT: hold it as a beep candidate only.
+    if (isBeep(seg)) {
+      const prev = this.pendingBeep;
+      if (prev && isSitBand(prev.freqHz, 0) && isSitBand(seg.freqHz, 1)) {
+        this.pendingBeep = undefined; // SIT in progress
+        return;
+      }
+      this.pendingBeep = seg;
+    }
+  }
+
+  /** Report a held beep once nothing beep-like follows it within BEEP_MERGE_MS (double beeps: the last one). */
+  private flushBeep(atEnd: boolean): void {
+    const b = this.pendingBeep;
+    if (!b) return;
+    if (!atEnd && (this.timeMs - b.endMs < Math.max(BEEP_MERGE_MS, BEEP_QUIET_AFTER_MS) || this.tones.current(this.hop))) return;
+    this.pendingBeep = undefined;
+    if (this.lastVoiceMs > b.endMs + 2 * MS_PER_HOP && this.lastVoiceMs <= b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP) return;
+    const at = round(b.endMs);
+    if (!this.decision) {
+      // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
+      if (!this.params.beep_is_am || this.speechStartMs < 0) return;
+      this.decide('AM', at, 'beep before any decision', {});
+    }
+    this.lastBeepEndMs = b.endMs;
+    this.bpslReported = false;
+    this.emit({ result: 'BP', at_ms: at, freq_hz: round(b.freqHz), duration_ms: round(b.endMs - b.startMs) });
+  }
+
+  private decide(result: string, atMs: number, cause: string, extra: Partial<CpaEvent> = {}): void {
+    if (this.decision) return;
+    this.decision = result;
+    this.decisionMs = atMs;
+    this.emit({ result, at_ms: round(atMs), cause, decision: true, ...extra });
+  }
+
+  private timeout(): void {
+    if (!this.decision) this.decide('TO', this.params.total_timeout, 'total_timeout without a decision');
+    this.flushBeep(true);
+    this.stopped = true;
+  }
+
+  private emit(e: CpaEvent): void {
+    this.out.push(e);
+    if (this.params.break_events.includes(e.result)) this.stopped = true;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms);
+}
+
+function isResolved(p: Record<string, unknown> | CpaParams): p is CpaParams {
+  return Array.isArray((p as CpaParams).tones) && typeof (p as CpaParams).maxtime === 'number' && 'voxeo_results' in p;
+}
