@@ -66,6 +66,18 @@ console.log = (...args: unknown[]) => {
   consoleLog(...args);
 };
 
+// swagger-client's SwaggerApi.fail() calls the failure callback (ari-client rejects its promise) and then
+// throws the message from inside an HTTP callback: an uncaught exception that would kill the service
+// whenever Asterisk answers HTTP but ARI is not ready yet (Asterisk starting). Keep the callback, drop
+// the throw. swagger-client 2.0.26 is pinned by ari-client 2.2.0, so this cannot drift under us.
+{
+  const swaggerPath = require.resolve('swagger-client', { paths: [require.resolve('ari-client')] });
+  const { SwaggerApi } = require(swaggerPath) as { SwaggerApi: { prototype: { fail(m: unknown): void; failure(m: unknown): void } } };
+  SwaggerApi.prototype.fail = function fail(this: { failure(m: unknown): void }, message: unknown) {
+    this.failure(message);
+  };
+}
+
 export class AriError extends Error {
   constructor(
     message: string,
