@@ -189,10 +189,13 @@ export class CpaSession {
       !(this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP) &&
       f.bandDb > this.floorDb + this.params.energy_lwm &&
       hopRms >= this.params.min_ambient_energy;
-    if (!voiced && !tone) {
-      // Quiet frames teach the noise spectrum (quickly while it is louder than believed: comfort noise drifts).
-      if (f.bandDb < this.floorDb + 3) this.frame.learnNoise(false);
-      this.frame.lowerNoise();
+    // A weak tone not yet confirmed must not be learnt as noise, or it would never be confirmed.
+    const peaky = f.purity >= 0.6 && f.peakSnrDb >= 6;
+    if (!voiced && !tone && !peaky) {
+      // Quiet frames teach the noise spectrum: an average, not a minimum, so that a tone's share of the
+      // power above the noise is not underestimated on a noisy line. It follows a quieter line quickly.
+      if (f.overNoiseDb < -3) this.frame.learnNoise(true);
+      else if (f.bandDb < this.floorDb + 4) this.frame.learnNoise(false);
     }
     this.onVoice(voiced, nowMs);
     this.trace?.({ ms: nowMs, bandDb: f.bandDb, floorDb: this.floorDb, purity: f.purity, peakHz: f.peakHz, peakSnrDb: f.peakSnrDb, voiced, tone });

@@ -9,11 +9,16 @@ const N = 205;
 const STEP = 102;
 const FREQS = [...ROWS, ...COLS];
 const COEF = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f) / 8000));
-// Off-nominal probes at +-3.5 %: a tone nearer to them than to the nominal frequency is refused (Q.24).
-const PROBE_LO = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 0.965) / 8000));
-const PROBE_HI = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 1.035) / 8000));
+// Off-nominal probes at +-5 %: a tone nearer to them than to the nominal frequency (more than ~2.5 % off)
+// is refused. Q.24 asks acceptance within 1.5 % and rejection beyond 3.5 %.
+const PROBE_LO = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 0.95) / 8000));
+const PROBE_HI = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 1.05) / 8000));
 
-const MIN_SHARE = 0.5; // of the block's energy in the two tones
+
+// A clean key fills one block with its two tones; a weaker match (off-frequency, noisy line) must hold
+// for two blocks in a row, which speech rarely does.
+const SURE_SHARE = 0.75;
+const MIN_SHARE = 0.4;
 const MAX_TWIST_DB = 8;
 const MIN_RMS = 60; // about -55 dBFS
 
@@ -41,6 +46,7 @@ export class DtmfDetector {
   private sinceBlock = 0;
   private samples = 0;
   private current = '';
+  private lastSeen = '';
   private readonly power = new Float64Array(8);
 
   /** A key is down right now (its tones are not voice). */
@@ -56,18 +62,22 @@ export class DtmfDetector {
     if (this.filled < N) this.filled++;
     if (++this.sinceBlock < STEP || this.filled < N) return undefined;
     this.sinceBlock = 0;
-    const digit = this.block();
+    const { digit: seen, share } = this.block();
+    // A weak block counts only when the block before it saw the same key.
+    const digit = seen && (share >= SURE_SHARE || seen === this.lastSeen) ? seen : '';
+    this.lastSeen = seen;
     if (digit === this.current) return undefined;
     this.current = digit;
     // Reported at the block's start: the key was down by then.
     return digit ? { digit, atMs: ((this.samples - N) * 1000) / 8000 } : undefined;
   }
 
-  private block(): string {
+  private block(): { digit: string; share: number } {
     const start = (this.pos - N + 256) & 255;
     let energy = 0;
     for (let i = 0, j = start; i < N; i++, j = (j + 1) & 255) energy += this.ring[j]! * this.ring[j]!;
-    if (energy / N < MIN_RMS * MIN_RMS) return '';
+    const none = { digit: '', share: 0 };
+    if (energy / N < MIN_RMS * MIN_RMS) return none;
     for (let k = 0; k < 8; k++) this.power[k] = goertzel(this.ring, start, COEF[k]!);
     const best = (from: number) => {
       let b = from;
@@ -80,17 +90,17 @@ export class DtmfDetector {
     const pc = this.power[c]!;
     // A sinusoid of amplitude A gives Goertzel power (A N / 2)^2 and block energy N A^2 / 2.
     const share = (2 * (pr + pc)) / (N * energy);
-    if (share < MIN_SHARE) return '';
+    if (share < MIN_SHARE) return none;
     const twist = 10 * Math.log10(pc / pr);
-    if (Math.abs(twist) > MAX_TWIST_DB) return '';
+    if (Math.abs(twist) > MAX_TWIST_DB) return none;
     // The other filters of each group must be well below the winner (a chord or speech harmonics are not DTMF).
     for (let k = 0; k < 8; k++) {
       if (k === r || k === c) continue;
-      if (this.power[k]! * 6.3 > (k < 4 ? pr : pc)) return '';
+      if (this.power[k]! * 6.3 > (k < 4 ? pr : pc)) return none;
     }
     for (const k of [r, c]) {
-      if (goertzel(this.ring, start, PROBE_LO[k]!) > this.power[k]! || goertzel(this.ring, start, PROBE_HI[k]!) > this.power[k]!) return '';
+      if (goertzel(this.ring, start, PROBE_LO[k]!) > this.power[k]! || goertzel(this.ring, start, PROBE_HI[k]!) > this.power[k]!) return none;
     }
-    return KEYS[r]![c - 4]!;
+    return { digit: KEYS[r]![c - 4]!, share };
   }
 }

@@ -25,6 +25,8 @@ export interface FrameFeatures {
   peakSnrDb: number;
   /** Main-lobe power of the peak, linear (for stability checks). */
   peakPower: number;
+  /** Band power against the tracked noise spectrum's band power, dB. */
+  overNoiseDb: number;
 }
 
 /** Computes a frame's features; tracks a per-bin noise spectrum fed by the caller on non-voice frames. */
@@ -36,7 +38,7 @@ export class SpectrumFrame {
   private noiseInit = false;
   private readonly kMin: number;
   private readonly kMax: number;
-  readonly features: FrameFeatures = { bandDb: -120, peakHz: 0, purity: 0, peakSnrDb: 0, peakPower: 0 };
+  readonly features: FrameFeatures = { bandDb: -120, peakHz: 0, purity: 0, peakSnrDb: 0, peakPower: 0, overNoiseDb: 0 };
 
   constructor(minimumFrequency: number) {
     this.kMin = Math.max(1, Math.ceil(minimumFrequency / BIN_HZ));
@@ -80,6 +82,7 @@ export class SpectrumFrame {
     f.purity = excess > 0 ? Math.min(1, Math.max(0, (lobe - lobeNoise) / excess)) : 0;
     f.peakSnrDb = 10 * Math.log10((lobe + 1e-9) / (lobeNoise + 1e-9));
     f.peakPower = lobe;
+    f.overNoiseDb = 10 * Math.log10((total + 1e-9) / (noiseTotal + 1e-9));
     // Parabolic interpolation on log power for a frequency finer than the bin spacing.
     const a = Math.log(spec[kp - 1]! + 1e-9);
     const b = Math.log(spec[kp]! + 1e-9);
@@ -92,12 +95,8 @@ export class SpectrumFrame {
 
   /** Fold the current spectrum into the noise estimate (call on frames judged to be line noise). */
   learnNoise(fast: boolean): void {
-    const a = fast ? 0.5 : 0.1;
+    const a = fast ? 0.5 : 0.05;
     for (let k = 0; k < BINS; k++) this.noise[k] = this.noise[k]! + a * (this.spec[k]! - this.noise[k]!);
   }
 
-  /** Pull the noise estimate down where the current frame is quieter (noise can only be as loud as the quietest frame). */
-  lowerNoise(): void {
-    for (let k = 0; k < BINS; k++) if (this.spec[k]! < this.noise[k]!) this.noise[k] = this.spec[k]!;
-  }
 }

@@ -52,8 +52,8 @@ export function isSitBand(f: number, index: number): boolean {
 export function isBeep(seg: ToneSegment): boolean {
   const dur = seg.endMs - seg.startMs;
   return (
-    seg.freqHz >= 300 &&
-    seg.freqHz <= 2500 &&
+    seg.freqHz >= 300 * 0.98 &&
+    seg.freqHz <= 2500 * 1.02 &&
     !isCed(seg.freqHz) &&
     dur >= 120 &&
     dur <= 5000 &&

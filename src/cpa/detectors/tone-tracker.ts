@@ -18,7 +18,7 @@ export interface ToneSegment {
 // A frame holds a tone when nearly all its above-noise power is in one peak and that peak stands clear
 // of the noise. Speech vowels spread power over harmonics; noise has no peak.
 const MIN_PURITY = 0.72;
-const MIN_PEAK_SNR_DB = 12;
+const MIN_PEAK_SNR_DB = 9;
 // One missed frame is tolerated (ANSam phase reversals, a click on the line).
 const MAX_MISSES = 1;
 const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
