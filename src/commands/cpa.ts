@@ -1,5 +1,7 @@
-import { CpaSession, CpaParamError, type CpaEvent } from '../cpa';
-import { readAudioFile, AudioFormatError } from '../media';
+import { writeFileSync } from 'node:fs';
+import { CpaParamError, resolveParams, type CpaEvent } from '../cpa';
+import { AudioFormatError } from '../media';
+import { analyseFile, evaluateManifest, formatReport } from '../analysis';
 import { UsageError, type Command } from './command';
 
 function parseParams(raw: string | undefined): Record<string, unknown> {
@@ -13,38 +15,30 @@ function parseParams(raw: string | undefined): Record<string, unknown> {
   }
 }
 
-/** Runs a file through a session in 20 ms frames, as RTP would deliver it. */
-export function analyseFile(path: string, params: Record<string, unknown>): CpaEvent[] {
-  const pcm = readAudioFile(path);
-  if (pcm.sampleRate !== 8000 && pcm.sampleRate !== 16000) {
-    throw new AudioFormatError(`${path}: ${pcm.sampleRate} Hz audio; the engine takes 8000 or 16000 Hz`);
-  }
-  const session = new CpaSession(params, pcm.sampleRate);
-  const frame = pcm.sampleRate / 50;
-  const events: CpaEvent[] = [];
-  for (let i = 0; i < pcm.samples.length && !session.done; i += frame) events.push(...session.push(pcm.samples.subarray(i, i + frame)));
-  events.push(...session.end());
-  return events;
-}
-
 export const cpa: Command = {
   name: 'cpa',
   summary: 'call progress analysis on a recording: live voice, machine, beep, fax, SIT, DTMF',
-  usage: 'dialplan-companion cpa analyze FILE [--params JSON] [--json]',
-  help: `Reads WAV (PCM16, mu-law, A-law; 8 or 16 kHz) or raw .ul/.al/.sln/.sln16 audio that starts at the
-answer, and prints what the engine heard, one event per line.
+  usage: 'dialplan-companion cpa analyze FILE [--params JSON] [--json]\n       dialplan-companion cpa eval --manifest PATH [--params JSON] [--only REGEX] [--out FILE] [--json]',
+  help: `analyze: reads WAV (PCM16, mu-law, A-law; 8 or 16 kHz) or raw .ul/.al/.sln/.sln16 audio that starts
+at the answer, and prints what the engine heard, one event per line.
+eval: scores the engine on a labelled corpus (the cpa-dev manifest format: manifest.json + wav files):
+accuracy, humans called machine, confusion, decision times, beep recall and timing, DTMF.
 
 Options:
   --params JSON   engine parameters (iraCPA names, or Voxeo's maxsilence/maxtime/runtime/maskstop),
                   e.g. '{"detect_dtmf":true,"total_timeout":30000}'
-  --json          one JSON object per line: {"result":"AM","at_ms":4120,...}
+  --json          analyze: one JSON object per line: {"result":"AM","at_ms":4120,...}; eval: the report as JSON
+  --manifest PATH eval: the corpus manifest
+  --only REGEX    eval: only cases whose id, kind or class matches
+  --out FILE      eval: write every case's events and verdict as JSON
 
 Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message names the parameter).`,
-  options: { params: { type: 'string' }, json: { type: 'boolean' } },
+  options: { params: { type: 'string' }, json: { type: 'boolean' }, manifest: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, file, ...extra] = positionals;
-    if (sub !== 'analyze' && sub !== 'analyse') throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: analyze)`);
+    if (sub === 'eval') return evalCorpus(values);
+    if (sub !== 'analyze' && sub !== 'analyse') throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: analyze or eval)`);
     if (!file || extra.length) throw new UsageError('analyze takes exactly one FILE');
     let events: CpaEvent[];
     try {
@@ -64,3 +58,23 @@ Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message n
     return 0;
   },
 };
+
+async function evalCorpus(values: Record<string, unknown>): Promise<number> {
+  const manifest = values.manifest as string | undefined;
+  if (!manifest) throw new UsageError('eval needs --manifest PATH');
+  const params = parseParams(values.params as string | undefined);
+  try {
+    resolveParams(params);
+  } catch (e) {
+    if (e instanceof CpaParamError) throw new UsageError(`error ${e.code}: ${e.message}`);
+    throw e;
+  }
+  const t0 = process.hrtime.bigint();
+  const report = evaluateManifest(manifest, params, values.only ? new RegExp(values.only as string) : undefined);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (values.out) writeFileSync(values.out as string, JSON.stringify(report, null, 1));
+  const { results, ...summary } = report;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...summary, seconds })}\n`);
+  else process.stdout.write(`${formatReport(report)}\n(${results.length} cases in ${seconds.toFixed(1)} s)\n`);
+  return 0;
+}

@@ -1,5 +1,5 @@
 import { CpaSession, resolveParams, CpaParamError } from '../../src/cpa';
-import { Signal, run, DTMF_FREQS } from '../support/signals';
+import { Signal, run, DTMF_FREQS } from '../../scripts/lib/signals';
 
 const first = (evs: { result: string }[], code: string) => evs.find((e) => e.result === code) as { result: string; at_ms: number; [k: string]: unknown } | undefined;
 const decision = (evs: { result: string; decision?: unknown }[]) => evs.find((e) => e.decision)?.result;

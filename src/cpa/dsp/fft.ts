@@ -50,21 +50,36 @@ export class RealFft {
       re[j] = x[2 * i]!;
       im[j] = x[2 * i + 1]!;
     }
-    for (let len = 2; len <= h; len <<= 1) {
+    // Radix-2 stages; the first (twiddle 1) is done without multiplications.
+    for (let a = 0; a < h; a += 2) {
+      const b = a + 1;
+      const tr = re[b]!;
+      const ti = im[b]!;
+      re[b] = re[a]! - tr;
+      im[b] = im[a]! - ti;
+      re[a] = re[a]! + tr;
+      im[a] = im[a]! + ti;
+    }
+    const cos = this.cos;
+    const sin = this.sin;
+    for (let len = 4; len <= h; len <<= 1) {
       const halfLen = len >> 1;
       const step = h / len;
-      for (let start = 0; start < h; start += len) {
-        for (let k = 0; k < halfLen; k++) {
-          const wr = this.cos[k * step]!;
-          const wi = this.sin[k * step]!;
-          const a = start + k;
+      for (let k = 0, t = 0; k < halfLen; k++, t += step) {
+        const wr = cos[t]!;
+        const wi = sin[t]!;
+        for (let a = k; a < h; a += len) {
           const b = a + halfLen;
-          const tr = re[b]! * wr - im[b]! * wi;
-          const ti = re[b]! * wi + im[b]! * wr;
-          re[b] = re[a]! - tr;
-          im[b] = im[a]! - ti;
-          re[a] = re[a]! + tr;
-          im[a] = im[a]! + ti;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const tr = br * wr - bi * wi;
+          const ti = br * wi + bi * wr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - tr;
+          im[b] = ai - ti;
+          re[a] = ar + tr;
+          im[a] = ai + ti;
         }
       }
     }
