@@ -57,8 +57,8 @@ export const DEFAULT_PARAMS: CpaParams = {
   detect_dtmf: false,
   suppress_spikes: true,
   minimum_frequency: 250,
-  energy_lwm: 7,
-  maxsilence: 900,
+  energy_lwm: 5,
+  maxsilence: 1100,
   maxtime: 2400,
   voxeo_results: false,
 };

@@ -26,8 +26,9 @@ const BEEP_MERGE_MS = 400;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
 const ONSET_FRAMES = 3;
 const ESTABLISHED_TONE_MS = 96;
-const STEADY_MS = 500;
-const STEADY_VAR_DB2 = 1.5;
+const STEADY_HOPS = 25; // 400 ms
+const STEADY_DB = 2;
+const STEADY_OUTLIERS = 3;
 // A beep is followed by silence (the machine records); voice this soon after it means it was a vowel.
 const BEEP_QUIET_AFTER_MS = 350;
 // Silence means no voice and no tone for this long.
@@ -69,9 +70,10 @@ export class CpaSession {
   /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
   private readonly voiceHistory = new Float64Array(16).fill(-1);
   // stationarity of the band energy (line noise is steady, speech is not)
-  private meanDb = 0;
-  private varDb = 100;
-  private steadyHops = 0;
+  private readonly recentDb = new Float64Array(STEADY_HOPS);
+  private readonly sortedDb = new Float64Array(STEADY_HOPS);
+  private recentPos = 0;
+  private recentFill = 0;
   private spokeAtAll = false;
 
   // decisions
@@ -175,7 +177,9 @@ export class CpaSession {
     const f = this.frame.analyse(this.ring, (this.ringPos - WINDOW + RING) & (RING - 1));
     const hopRms = Math.sqrt(this.hopEnergy / HOP);
     const digitalSilence = hopRms < 1;
-    this.trackFloor(f.bandDb, digitalSilence);
+    const keyDown = this.dtmf?.active === true || (this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP);
+    // A DTMF key is neither line noise nor a break in it.
+    if (!keyDown) this.trackFloor(f.bandDb, digitalSilence);
 
     const tone = !digitalSilence && isToneFrame(f) && !this.dtmf?.active;
     // Voiced speech often looks like a tone for a frame or two (a strong low harmonic); only a tone that has
@@ -185,8 +189,7 @@ export class CpaSession {
     const voiced =
       !establishedTone &&
       !digitalSilence &&
-      !this.dtmf?.active &&
-      !(this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP) &&
+      !keyDown &&
       f.bandDb > this.floorDb + this.params.energy_lwm &&
       hopRms >= this.params.min_ambient_energy;
     // A weak tone not yet confirmed must not be learnt as noise, or it would never be confirmed.
@@ -211,15 +214,22 @@ export class CpaSession {
 
   private trackFloor(db: number, digitalSilence: boolean): void {
     if (digitalSilence) return; // exact zeros before the media starts say nothing about the line's noise
-    // A level that holds steady for STEADY_MS is the line's noise, even if it just rose (comfort noise
-    // switching in, a noisier line after a transfer): speech never holds its energy that still.
-    const d = db - this.meanDb;
-    this.meanDb += 0.15 * d;
-    this.varDb += 0.15 * (d * d - this.varDb);
-    this.steadyHops = this.varDb < STEADY_VAR_DB2 ? this.steadyHops + 1 : 0;
-    if (this.steadyHops * MS_PER_HOP >= STEADY_MS && this.meanDb - 1 > this.floorDb) {
-      this.blockMins.fill(this.meanDb - 1);
-      this.blockMin = this.meanDb - 1;
+    // A level that holds steady for STEADY_HOPS frames is the line's noise, even if it just rose (hum or
+    // comfort noise switching in, a noisier line after a transfer): speech never holds its energy that
+    // still. A few outliers (a click, a key press) are allowed.
+    this.recentDb[this.recentPos] = db;
+    this.recentPos = (this.recentPos + 1) % STEADY_HOPS;
+    if (this.recentFill < STEADY_HOPS) this.recentFill++;
+    else {
+      this.sortedDb.set(this.recentDb);
+      this.sortedDb.sort();
+      const median = this.sortedDb[STEADY_HOPS >> 1]!;
+      let near = 0;
+      for (let i = 0; i < STEADY_HOPS; i++) if (Math.abs(this.recentDb[i]! - median) <= STEADY_DB) near++;
+      if (near >= STEADY_HOPS - STEADY_OUTLIERS && median - 1 > this.floorDb) {
+        this.blockMins.fill(median - 1);
+        this.blockMin = median - 1;
+      }
     }
     if (db < this.blockMin) this.blockMin = db;
     if (++this.blockFill === 24) {

@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeUlaw, encodeWav } from '../../src/media';
+import { Signal } from '../../scripts/lib/signals';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'dc-cli-cpa-'));
+const cli = (...args: string[]) => spawnSync('node', [CLI, 'cpa', ...args], { encoding: 'utf8', timeout: 20_000 });
+
+test('analyze a WAV and a raw .ul recording: JSON lines with result and at_ms', () => {
+  const sig = new Signal().silence(400).speech(4000).silence(300).tone(400, [1000], -18).silence(2000).noise(-60).pcm();
+  writeFileSync(join(dir, 'am.wav'), encodeWav(sig, 8000));
+  writeFileSync(join(dir, 'am.ul'), encodeUlaw(sig));
+  for (const f of ['am.wav', 'am.ul']) {
+    const r = cli('analyze', join(dir, f), '--json');
+    expect(r.status).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { result: string; at_ms: number });
+    expect(events[0]).toMatchObject({ result: 'AM' });
+    expect(events.some((e) => e.result === 'BP' && Math.abs(e.at_ms - 5100) <= 60)).toBe(true);
+  }
+});
+
+test('bad file: clear error, exit 1; bad parameter: named with its range, exit 2', () => {
+  writeFileSync(join(dir, 'junk.wav'), 'this is not audio');
+  let r = cli('analyze', join(dir, 'junk.wav'));
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/not a WAV file/);
+  r = cli('analyze', join(dir, 'missing.wav'));
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/cannot read .*ENOENT/);
+  r = cli('analyze', join(dir, 'am.wav'), '--params', '{"amd_time_limit":99}');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('error 01: amd_time_limit: must be between 1000 and 3000, got 99');
+  r = cli('analyze', join(dir, 'am.wav'), '--params', 'not json');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/--params must be a JSON object/);
+});
