@@ -1,6 +1,7 @@
 // The only module that imports `ari-client` (frozen since 2020). Everything else talks to the narrow
 // AriPort below, so a small typed REST + WebSocket client can replace it without touching call logic.
 import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
 import * as ari from 'ari-client';
 import type { Logger } from '../log';
 
@@ -50,6 +51,11 @@ export interface AriPort {
   addToBridge(bridgeId: string, channelIds: string[]): Promise<void>;
   destroyBridge(bridgeId: string): Promise<void>;
   playOnChannel(channelId: string, media: string, playbackId: string): Promise<void>;
+  playOnBridge(bridgeId: string, media: string, playbackId: string): Promise<void>;
+  /** Snoop on a channel's audio (spy 'in' = what the channel sends us) into a new channel in our app. */
+  snoop(channelId: string, snoopId: string, app: string, spy: 'in' | 'out' | 'both', appArgs: string): Promise<void>;
+  /** An externalMedia channel streaming RTP to `externalHost`; returns the Asterisk side's address:port. */
+  externalMedia(req: { channelId: string; app: string; externalHost: string; format: string }): Promise<{ source: string }>;
   stopPlayback(playbackId: string): Promise<void>;
   getVariable(channelId: string, name: string): Promise<string>;
   setVariable(channelId: string, name: string, value: string): Promise<void>;
@@ -77,6 +83,12 @@ console.log = (...args: unknown[]) => {
     this.failure(message);
   };
 }
+
+// ari-client's REST calls go through swagger-client's 2012 HTTP layer (shred) on Node's global agent,
+// which keeps connections alive since Node 19. Under bursts (50 calls setting up at once) a reused
+// connection to Asterisk's HTTP server could leave a request unanswered forever: seen as a call that
+// Asterisk answered while our answer() never returned. One connection per request, as in 2020.
+http.globalAgent = new http.Agent({ keepAlive: false, maxSockets: 64 });
 
 export class AriError extends Error {
   constructor(
@@ -111,11 +123,22 @@ function wrapError(e: unknown): AriError {
   return new AriError(msg, status);
 }
 
+// No REST call may hang a call forever: Asterisk answers in milliseconds, so this is generous.
+const REST_TIMEOUT_MS = 15_000;
+
 async function call<T>(fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await fn();
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AriError(`ARI request timed out after ${REST_TIMEOUT_MS} ms`, 504)), REST_TIMEOUT_MS);
+      }),
+    ]);
   } catch (e) {
     throw wrapError(e);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -261,6 +284,37 @@ export class AriConnection extends EventEmitter implements AriPort {
 
   async playOnChannel(channelId: string, media: string, playbackId: string): Promise<void> {
     await call(() => this.c.channels.play({ channelId, media, playbackId }));
+  }
+
+  async playOnBridge(bridgeId: string, media: string, playbackId: string): Promise<void> {
+    await call(() => this.c.bridges.play({ bridgeId, media, playbackId }));
+  }
+
+  async snoop(channelId: string, snoopId: string, app: string, spy: 'in' | 'out' | 'both', appArgs: string): Promise<void> {
+    await call(() => this.c.channels.snoopChannel({ channelId, snoopId, app, spy, appArgs }));
+  }
+
+  async externalMedia(req: { channelId: string; app: string; externalHost: string; format: string }): Promise<{ source: string }> {
+    const ch = await call(() =>
+      this.c.channels.externalMedia({
+        channelId: req.channelId,
+        app: req.app,
+        external_host: req.externalHost,
+        format: req.format,
+        encapsulation: 'rtp',
+        transport: 'udp',
+        direction: 'both',
+      }),
+    );
+    // Asterisk reports the local RTP address/port it sends from in the response's channelvars.
+    const vars = (ch as unknown as { channelvars?: Record<string, string> }).channelvars ?? {};
+    let addr = vars.UNICASTRTP_LOCAL_ADDRESS;
+    let port = vars.UNICASTRTP_LOCAL_PORT;
+    if (!addr || !port) {
+      addr = await this.getVariable(req.channelId, 'UNICASTRTP_LOCAL_ADDRESS');
+      port = await this.getVariable(req.channelId, 'UNICASTRTP_LOCAL_PORT');
+    }
+    return { source: `${addr}:${port}` };
   }
 
   stopPlayback(playbackId: string): Promise<void> {

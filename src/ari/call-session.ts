@@ -1,5 +1,9 @@
 import type { Logger } from '../log';
+import type { CpaEvent, CpaParams } from '../cpa';
+import type { RtpCodec, RtpReceiver } from '../media';
 import type { AriPort } from './ari-client';
+import { CalleeTap } from './tap/callee-tap';
+import { CpaActions, type CpaActionConfig } from './tap/cpa-actions';
 
 /** Stasis argument that marks the callee leg we originated (the caller's id follows it). */
 export const CALLEE_ARG = 'dc-callee';
@@ -17,6 +21,16 @@ export interface CallSessionOptions {
   dnis: string;
   endpoint: string;
   dialTimeoutSec: number;
+  /** The CPA tap; absent when CPA is off. */
+  tap?: {
+    receiver: RtpReceiver;
+    rtpTarget: string;
+    codec: RtpCodec;
+    params: CpaParams;
+    actions: CpaActionConfig;
+  };
+  /** Every CPA event of the call, as it happens (the service's event bus). */
+  onCpaEvent?: (e: CpaEvent) => void;
 }
 
 export interface CallSummary {
@@ -30,6 +44,10 @@ export interface CallSummary {
   endedAt: Date;
   /** Why the call ended: who hung up, or the dial failure. */
   cause: string;
+  /** What the CPA engine heard on the callee's audio, in order (empty when CPA is off or never ran). */
+  cpaEvents: CpaEvent[];
+  /** The primary CPA decision (LV, AM, FX, SIT, ...), if one was made. */
+  cpaResult: string | undefined;
 }
 
 // ARI hangup reasons for the dial outcomes we pass back to the caller.
@@ -53,6 +71,12 @@ export class CallSession {
   private bridgeCreated = false;
   private teardownDone: Promise<CallSummary> | undefined;
   private onEnded: ((s: CallSummary) => void) | undefined;
+  private tap: CalleeTap | undefined;
+  private actions: CpaActions | undefined;
+  private readonly cpaEvents: CpaEvent[] = [];
+  private readonly stasisWaiters = new Map<string, () => void>();
+  private readonly startedChannels = new Set<string>();
+  private readonly playbackWaiters = new Map<string, () => void>();
 
   constructor(private readonly o: CallSessionOptions) {
     // Ids derived from the caller's uniqueid: every object this call creates can be traced back to it.
@@ -63,7 +87,86 @@ export class CallSession {
 
   /** Channel ids this session owns (for event routing). */
   get channelIds(): string[] {
-    return [this.o.callerId, this.calleeId, `${this.calleeId};2`];
+    return [this.o.callerId, this.calleeId, `${this.calleeId};2`, `${this.o.callerId}-snoop`, `${this.o.callerId}-tapmedia`];
+  }
+
+  /** A channel of ours entered Stasis: the callee answering, or a tap channel ready for its bridge. */
+  async channelStarted(channelId: string): Promise<void> {
+    if (channelId === this.calleeId) return this.calleeAnswered();
+    this.startedChannels.add(channelId);
+    this.stasisWaiters.get(channelId)?.();
+  }
+
+  private waitStasisStart(channelId: string, timeoutMs: number): Promise<void> {
+    if (this.startedChannels.has(channelId)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stasisWaiters.delete(channelId);
+        reject(new Error(`${channelId} did not enter Stasis within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.stasisWaiters.set(channelId, () => {
+        clearTimeout(timer);
+        this.stasisWaiters.delete(channelId);
+        resolve();
+      });
+    });
+  }
+
+  /** A playback this session started has finished. */
+  playbackFinished(playbackId: string): void {
+    this.playbackWaiters.get(playbackId)?.();
+  }
+
+  private waitPlayback(playbackId: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.playbackWaiters.delete(playbackId);
+        resolve();
+      }, timeoutMs);
+      this.playbackWaiters.set(playbackId, () => {
+        clearTimeout(timer);
+        this.playbackWaiters.delete(playbackId);
+        resolve();
+      });
+    });
+  }
+
+  private startTap(): void {
+    const t = this.o.tap;
+    if (!t || !this.answeredAt) return;
+    const { ari, log } = this.o;
+    this.actions = new CpaActions({
+      config: t.actions,
+      log,
+      setCallerVar: (name, value) => ari.setVariable(this.o.callerId, name, value).catch(() => undefined),
+      playToCaller: (media) => ari.playOnChannel(this.o.callerId, media, `${this.o.callerId}-cpa-tone`).catch(() => undefined),
+      playToCall: async (media) => {
+        const id = `${this.o.callerId}-drop`;
+        const done = this.waitPlayback(id, 120_000);
+        await ari.playOnBridge(this.bridgeId, media, id);
+        await done;
+      },
+      endCall: (why) => void this.teardown(why),
+    });
+    this.tap = new CalleeTap({
+      ari,
+      app: this.o.app,
+      log,
+      receiver: t.receiver,
+      rtpTarget: t.rtpTarget,
+      codec: t.codec,
+      params: t.params,
+      callerId: this.o.callerId,
+      calleeId: this.calleeId,
+      answeredAt: this.answeredAt.getTime(),
+      stasisStarted: (id, ms) => this.waitStasisStart(id, ms),
+      onEvent: (e) => {
+        this.cpaEvents.push(e);
+        this.o.onCpaEvent?.(e);
+        this.actions?.onEvent(e);
+      },
+    });
+    void this.tap.start();
   }
 
   whenEnded(cb: (s: CallSummary) => void): void {
@@ -118,6 +221,7 @@ export class CallSession {
       await ari.addToBridge(this.bridgeId, [this.o.callerId, this.calleeId]);
       this.state = 'bridged';
       log.info({ callee: this.calleeId }, 'callee answered, bridged');
+      this.startTap();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'bridging failed');
       await this.teardown(`bridging failed: ${(e as Error).message}`);
@@ -126,6 +230,7 @@ export class CallSession {
 
   /** A channel of ours left Stasis or was destroyed. */
   async channelGone(channelId: string, cause?: number, causeTxt?: string): Promise<void> {
+    if (this.tap?.channelIds.includes(channelId)) return; // tap channels come and go with the tap
     if (channelId === this.o.callerId) {
       await this.teardown('caller hung up');
     } else if (channelId === this.calleeId) {
@@ -167,6 +272,8 @@ export class CallSession {
   private async doTeardown(cause: string, callerReason: string): Promise<CallSummary> {
     const { ari, log } = this.o;
     this.state = 'ending';
+    this.actions?.cancel();
+    await this.tap?.stop('call ended');
     const ignoreGone = (what: string) => (e: { notFound?: boolean; message?: string }) => {
       if (!e?.notFound) log.warn({ err: e?.message, what }, 'teardown step failed');
     };
@@ -185,6 +292,8 @@ export class CallSession {
       answeredAt: this.answeredAt,
       endedAt: new Date(),
       cause,
+      cpaEvents: this.cpaEvents,
+      cpaResult: this.cpaEvents.find((e) => e.decision)?.result,
     };
     log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0 }, 'call ended');
     this.onEnded?.(summary);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { callLogger, type Logger } from '../log';
 import type { AriEvent, AriPort } from './ari-client';
-import { CALLEE_ARG, CallSession, type CallSummary } from './call-session';
+import { CALLEE_ARG, CallSession, type CallSessionOptions, type CallSummary } from './call-session';
 
 export interface StasisAppOptions {
   ari: AriPort & EventEmitter;
@@ -10,11 +10,13 @@ export interface StasisAppOptions {
   endpoint: string;
   dialTimeoutSec: number;
   numberPattern: RegExp;
+  /** CPA tap settings for every call; absent when CPA is off. */
+  tap?: CallSessionOptions['tap'];
 }
 
 /**
- * Routes Stasis events to the CallSession that owns the channel. Emits 'call-ended' (CallSummary) for the
- * modules downstream (catalog, transport).
+ * Routes Stasis events to the CallSession that owns the channel. Emits, for the modules downstream
+ * (catalog, transport, monitor): 'call-ended' (CallSummary) and 'cpa' ({ uniqueid, ani, dnis, event }).
  */
 export class StasisApp extends EventEmitter {
   private readonly byChannel = new Map<string, CallSession>();
@@ -32,6 +34,12 @@ export class StasisApp extends EventEmitter {
   }
 
   private async dispatch(ev: AriEvent): Promise<void> {
+    if (ev.type === 'PlaybackFinished' && ev.playback) {
+      // Our playback ids start with the caller's channel id.
+      const id = ev.playback.id;
+      for (const s of this.sessions) if (id.startsWith(`${s.channelIds[0]}-`)) s.playbackFinished(id);
+      return;
+    }
     const ch = ev.channel;
     if (!ch) return;
     switch (ev.type) {
@@ -49,15 +57,19 @@ export class StasisApp extends EventEmitter {
   private async onStasisStart(ev: AriEvent): Promise<void> {
     const ch = ev.channel!;
     const args = ev.args ?? [];
-    if (args[0] === CALLEE_ARG) {
-      const session = this.byChannel.get(args[1] ?? '');
-      if (session) return session.calleeAnswered();
-      // Its caller is gone (or we restarted): nothing may be left behind.
-      this.o.log.warn({ channel: ch.id }, 'orphan callee leg, hanging up');
+    const owner = this.byChannel.get(ch.id);
+    if (owner) {
+      // The callee answering, or a tap channel (snoop, externalMedia) ready; a repeat of the caller's own
+      // StasisStart after a WebSocket reconnect is ignored there.
+      if (ch.id !== owner.channelIds[0]) await owner.channelStarted(ch.id);
+      return;
+    }
+    if (args[0] === CALLEE_ARG || args[0] === 'dc-snoop' || ch.id.endsWith('-tapmedia')) {
+      // Its call is gone (or we restarted): nothing may be left behind.
+      this.o.log.warn({ channel: ch.id }, 'orphan channel of ours, hanging up');
       await this.o.ari.hangup(ch.id).catch(() => undefined);
       return;
     }
-    if (this.byChannel.has(ch.id)) return; // duplicate delivery after a WebSocket reconnect
     const dnis = args[0] ?? '';
     const ani = ch.caller?.number ?? '';
     const log = callLogger(this.o.log, ch.id, { ani, dnis });
@@ -75,6 +87,8 @@ export class StasisApp extends EventEmitter {
       dnis,
       endpoint: this.o.endpoint,
       dialTimeoutSec: this.o.dialTimeoutSec,
+      tap: this.o.tap,
+      onCpaEvent: (event) => this.emit('cpa', { uniqueid: ch.id, ani, dnis, event }),
     });
     this.sessions.add(session);
     for (const id of session.channelIds) this.byChannel.set(id, session);

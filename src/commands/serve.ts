@@ -14,7 +14,7 @@ Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges
   async run(values) {
     const cfg = loadConfig({ file: values.config as string | undefined });
     const log = createLogger(cfg.log.level);
-    const svc = startService(cfg, log);
+    const svc = await startService(cfg, log);
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'stopping');

@@ -5,7 +5,7 @@ import { configSchema, type Config } from './schema';
 interface EnvSetting {
   env: string;
   path: string[];
-  type: 'string' | 'int';
+  type: 'string' | 'int' | 'bool' | 'json';
   /** Secrets may also be read from the file named by `${env}_FILE` (Docker/systemd credentials style). */
   secret?: boolean;
 }
@@ -21,6 +21,18 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_DIAL_ENDPOINT', path: ['dial', 'endpoint'], type: 'string' },
   { env: 'DC_DIAL_TIMEOUT_SEC', path: ['dial', 'timeoutSec'], type: 'int' },
   { env: 'DC_DIAL_NUMBER_PATTERN', path: ['dial', 'numberPattern'], type: 'string' },
+  { env: 'DC_RTP_HOST', path: ['media', 'rtpHost'], type: 'string' },
+  { env: 'DC_RTP_PORT', path: ['media', 'rtpPort'], type: 'int' },
+  { env: 'DC_RTP_CODEC', path: ['media', 'codec'], type: 'string' },
+  { env: 'DC_CPA_ENABLED', path: ['cpa', 'enabled'], type: 'bool' },
+  { env: 'DC_CPA_PARAMS', path: ['cpa', 'params'], type: 'json' },
+  { env: 'DC_CPA_ON_FAX', path: ['cpa', 'onFax'], type: 'string' },
+  { env: 'DC_CPA_ON_SIT', path: ['cpa', 'onSit'], type: 'string' },
+  { env: 'DC_CPA_ON_MACHINE', path: ['cpa', 'onMachine'], type: 'string' },
+  { env: 'DC_CPA_DROP_MESSAGE', path: ['cpa', 'dropMessage'], type: 'string' },
+  { env: 'DC_CPA_BEEP_WAIT_MS', path: ['cpa', 'beepWaitMs'], type: 'int' },
+  { env: 'DC_CPA_ON_LIVE', path: ['cpa', 'onLive'], type: 'string' },
+  { env: 'DC_CPA_LIVE_TONE', path: ['cpa', 'liveTone'], type: 'string' },
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
 ];
@@ -68,6 +80,19 @@ function readEnv(env: NodeJS.ProcessEnv, problems: string[]): Json {
         continue;
       }
       setPath(out, s.path, Number(raw.trim()));
+    } else if (s.type === 'bool') {
+      const v = raw.trim().toLowerCase();
+      if (!['true', 'false', '1', '0', 'yes', 'no'].includes(v)) {
+        problems.push(`${s.path.join('.')} (${s.env}): must be true or false, got "${raw}"`);
+        continue;
+      }
+      setPath(out, s.path, ['true', '1', 'yes'].includes(v));
+    } else if (s.type === 'json') {
+      try {
+        setPath(out, s.path, JSON.parse(raw));
+      } catch (e) {
+        problems.push(`${s.path.join('.')} (${s.env}): must be JSON, ${(e as Error).message}`);
+      }
     } else {
       setPath(out, s.path, raw);
     }

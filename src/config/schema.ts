@@ -50,6 +50,35 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    media: z
+      .object({
+        // Where externalMedia sends the callee's audio: this service's RTP socket.
+        rtpHost: z.string().min(1).default('127.0.0.1'),
+        // 0 = any free port (the service tells Asterisk which one per call).
+        rtpPort: z.number().int().min(0).max(65535).default(0),
+        codec: z.enum(['ulaw', 'slin16']).default('ulaw'),
+      })
+      .strict()
+      .prefault({}),
+    cpa: z
+      .object({
+        enabled: z.boolean().default(true),
+        // Engine parameters (iraCPA names), checked at start-up by the engine's own validation.
+        params: z.record(z.string(), z.unknown()).default({}),
+        // What to do on each result.
+        onFax: z.enum(['hangup', 'none']).default('hangup'),
+        onSit: z.enum(['hangup', 'none']).default('hangup'),
+        onMachine: z.enum(['none', 'hangup', 'drop']).default('none'),
+        // Played into the call after the beep when onMachine is 'drop' (ARI media URI).
+        dropMessage: z.string().regex(/^(sound|recording|tone|digits|number):/, 'an ARI media URI such as sound:custom/promo').default('sound:vm-goodbye'),
+        // How long to wait for a beep after AM before dropping the message anyway.
+        beepWaitMs: z.number().int().min(1000).max(60000).default(15000),
+        onLive: z.enum(['tone', 'none']).default('tone'),
+        // Played to the caller (agent) when a live person answers.
+        liveTone: z.string().regex(/^(sound|tone):/, 'an ARI media URI such as sound:beep').default('sound:beep'),
+      })
+      .strict()
+      .prefault({}),
     recordings: z
       .object({
         // Where MixMonitor writes, as Asterisk sees it (the dialplan snippet's directory).

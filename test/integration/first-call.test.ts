@@ -50,7 +50,7 @@ async function checkRecording(file: string | undefined, talkMs: number): Promise
 }
 
 test('a *123 call is answered, dialled, bridged, recorded and cleaned up', async () => {
-  svc = startTestService(chroot);
+  svc = await startTestService(chroot);
   await connected(svc);
   const talkMs = 6000;
   const r = await runSipp({ dial: '*1234175551234', talkMs });
@@ -67,7 +67,7 @@ test('a *123 call is answered, dialled, bridged, recorded and cleaned up', async
 });
 
 test('20 concurrent calls all complete, each recorded, 0 leaked channels', async () => {
-  svc = startTestService(chroot);
+  svc = await startTestService(chroot);
   await connected(svc);
   const talkMs = 5000;
   const r = await runSipp({ dial: '*1234175551234', talkMs, calls: 20, concurrent: 20, rate: 20, localPort: 5072 });
@@ -80,7 +80,7 @@ test('20 concurrent calls all complete, each recorded, 0 leaked channels', async
 });
 
 test('a busy far end hangs up the caller with cause busy and leaves nothing behind', async () => {
-  svc = startTestService(chroot);
+  svc = await startTestService(chroot);
   await connected(svc);
   const r = await runSipp({ dial: '*1234175555000', talkMs: 5000 });
   // Asterisk ends the call for us: the caller sees the BYE (or a busy final response), never a hang.
@@ -92,7 +92,7 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
 });
 
 test('the caller hanging up while the far end still rings leaves nothing behind', async () => {
-  svc = startTestService(chroot);
+  svc = await startTestService(chroot);
   await connected(svc);
   const r = await runSipp({ dial: '*1234175556000', talkMs: 1500 });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
@@ -104,7 +104,7 @@ test('the caller hanging up while the far end still rings leaves nothing behind'
 test('ARI down at start: the app logs, retries, and serves the call once Asterisk is up', async () => {
   await sandbox('stop');
   try {
-    svc = startTestService(chroot);
+    svc = await startTestService(chroot);
     await waitFor('a retry logged', () => svc!.logs.filter((l) => l.msg === 'ARI unavailable, retrying').length >= 2, 10_000);
     expect(svc.ari.connected).toBe(false);
   } finally {

@@ -13,7 +13,7 @@ export interface TestService extends Service {
 }
 
 /** The real service, in-process, against the sandbox Asterisk. */
-export function startTestService(chroot: string, env: Record<string, string> = {}): TestService {
+export async function startTestService(chroot: string, env: Record<string, string> = {}): Promise<TestService> {
   const cfg: Config = loadConfig({
     env: {
       DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
@@ -30,7 +30,7 @@ export function startTestService(chroot: string, env: Record<string, string> = {
       if (process.env.DC_TEST_LOG) process.stderr.write(line);
     },
   };
-  const svc = startService(cfg, createLogger(process.env.DC_TEST_LOG ?? 'info', sink));
+  const svc = await startService(cfg, createLogger(process.env.DC_TEST_LOG ?? 'info', sink));
   const ended: CallSummary[] = [];
   svc.stasis.on('call-ended', (s: CallSummary) => ended.push(s));
   return {
