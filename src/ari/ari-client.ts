@@ -1,7 +1,7 @@
 // The only module that imports `ari-client` (frozen since 2020). Everything else talks to the narrow
 // AriPort below, so a small typed REST + WebSocket client can replace it without touching call logic.
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
+import { Agent } from 'node:http';
 import * as ari from 'ari-client';
 import type { Logger } from '../log';
 
@@ -88,7 +88,8 @@ console.log = (...args: unknown[]) => {
 // which keeps connections alive since Node 19. Under bursts (50 calls setting up at once) a reused
 // connection to Asterisk's HTTP server could leave a request unanswered forever: seen as a call that
 // Asterisk answered while our answer() never returned. One connection per request, as in 2020.
-http.globalAgent = new http.Agent({ keepAlive: false, maxSockets: 64 });
+// (require, not import: the assignment must reach the real module object, not an interop copy.)
+(require('node:http') as { globalAgent: Agent }).globalAgent = new Agent({ keepAlive: false, maxSockets: 64 });
 
 export class AriError extends Error {
   constructor(
