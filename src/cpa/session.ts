@@ -1,5 +1,5 @@
 import { resolveParams, VOXEO_RESULT, CpaParamError, type CpaParams, type ResultCode } from './params';
-import { SpectrumFrame, HOP, WINDOW, SAMPLE_RATE, type FrameFeatures } from './detectors/spectrum-frame';
+import { SpectrumFrame, HOP, WINDOW, SAMPLE_RATE } from './detectors/spectrum-frame';
 import { ToneTracker, isToneFrame, type ToneSegment } from './detectors/tone-tracker';
 import { isBeep, isCed, isCng, isModemAnswer, isSitBand, isSitSequence, matchCustomTone, CED_MIN_MS, CNG_MAX_MS, CNG_MIN_MS, MODEM_MIN_MS } from './detectors/tone-rules';
 import { DtmfDetector } from './detectors/dtmf';
@@ -26,6 +26,8 @@ const BEEP_MERGE_MS = 400;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
 const ONSET_FRAMES = 3;
 const ESTABLISHED_TONE_MS = 96;
+const QUIET_GATE_DB = 1.5;
+const QUIET_RISE_DB = 0.05;
 const STEADY_HOPS = 25; // 400 ms
 const STEADY_DB = 2;
 const STEADY_OUTLIERS = 3;
@@ -74,6 +76,7 @@ export class CpaSession {
   private readonly sortedDb = new Float64Array(STEADY_HOPS);
   private recentPos = 0;
   private recentFill = 0;
+  private quietDb = 200;
   private spokeAtAll = false;
 
   // decisions
@@ -174,8 +177,22 @@ export class CpaSession {
 
   private analyseHop(): void {
     const nowMs = this.timeMs;
-    const f = this.frame.analyse(this.ring, (this.ringPos - WINDOW + RING) & (RING - 1));
     const hopRms = Math.sqrt(this.hopEnergy / HOP);
+    // Cheap gate: a frame no louder than the quietest recent ones, with no tone going on, skips the
+    // spectrum (most of a call is quiet). Every fourth frame is analysed anyway, so weak tones and a
+    // changing line are still seen.
+    const crudeDb = 20 * Math.log10(hopRms + 1e-3);
+    this.quietDb = crudeDb < this.quietDb ? crudeDb : this.quietDb + QUIET_RISE_DB;
+    if (crudeDb < this.quietDb + QUIET_GATE_DB && (this.hop & 3) !== 0 && !this.pendingBeep && !this.tones.current(this.hop)) {
+      this.onVoice(false, nowMs);
+      const seg = this.tones.push(this.hop, this.frame.features, false);
+      if (seg) this.onSegment(seg);
+      this.hop++;
+      this.flushBeep(false);
+      this.judge(nowMs);
+      return;
+    }
+    const f = this.frame.analyse(this.ring, (this.ringPos - WINDOW + RING) & (RING - 1));
     const digitalSilence = hopRms < 1;
     const keyDown = this.dtmf?.active === true || (this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP);
     // A DTMF key is neither line noise nor a break in it.
@@ -209,7 +226,7 @@ export class CpaSession {
     this.hop++;
     if (tone) this.lastActivityMs = nowMs;
     this.flushBeep(false);
-    this.judge(nowMs, f);
+    this.judge(nowMs);
   }
 
   private trackFloor(db: number, digitalSilence: boolean): void {
@@ -278,7 +295,7 @@ export class CpaSession {
     return this.speechStartMs;
   }
 
-  private judge(nowMs: number, _f: FrameFeatures): void {
+  private judge(nowMs: number): void {
     const p = this.params;
     if (!this.decision) {
       if (this.speechStartMs < 0) {
