@@ -44,6 +44,8 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     dialTimeoutSec: cfg.dial.timeoutSec,
     numberPattern: new RegExp(cfg.dial.numberPattern),
     tap: params && rtp ? { receiver: rtp, rtpTarget, codec: cfg.media.codec, params, actions: cfg.cpa } : undefined,
+    recording:
+      cfg.recordingKeys.pause || cfg.recordingKeys.resume || cfg.recordingKeys.stop ? { keys: cfg.recordingKeys, ami: { ...cfg.ami, timeoutMs: 5000 } } : undefined,
   });
   log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint }, 'starting');
   void ari.start();

@@ -16,6 +16,8 @@ export interface SippCall {
   rate?: number;
   localPort?: number;
   timeoutSec?: number;
+  /** Keys the caller presses (SIP INFO, application/dtmf-relay), at times after the answer. */
+  dtmf?: { atMs: number; digits: string }[];
 }
 
 export interface SippResult {
@@ -68,7 +70,8 @@ Max-Forwards: 70
 Content-Length: 0
 ]]></send>
   <nop><action><exec rtp_stream="${c.audioFile},-1,0"/></action></nop>
-  <recv request="BYE" timeout="${c.talkMs}" ontimeout="hangup"/>
+${dtmfSteps(c, ani)}
+  <recv request="BYE" timeout="${Math.max(1, c.talkMs - Math.max(0, ...(c.dtmf ?? []).map((d) => d.atMs + 300 * d.digits.length)))}" ontimeout="hangup"/>
   <send next="done"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -85,7 +88,7 @@ Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "Agent" <sip:${ani}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: 2 BYE
+CSeq: 100 BYE
 Contact: <sip:${ani}@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
@@ -94,6 +97,37 @@ Content-Length: 0
   <label id="done"/>
 </scenario>
 `;
+}
+
+function dtmfSteps(c: SippCall, ani: string): string {
+  let t = 0;
+  let cseq = 10;
+  const out: string[] = [];
+  for (const step of c.dtmf ?? []) {
+    if (step.atMs > t) out.push(`  <pause milliseconds="${step.atMs - t}"/>`);
+    t = Math.max(t, step.atMs);
+    for (const d of step.digits) {
+      out.push(`  <send><![CDATA[
+INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Agent" <sip:${ani}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq++} INFO
+Contact: <sip:${ani}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal=${d}
+Duration=160
+]]></send>
+  <recv response="200"/>
+  <pause milliseconds="300"/>`);
+      t += 300;
+    }
+  }
+  return out.join('\n');
 }
 
 /** Places calls into the sandbox Asterisk (127.0.0.1:5060) with sipp and waits for it to finish. */

@@ -4,6 +4,8 @@ import type { RtpCodec, RtpReceiver } from '../media';
 import type { AriPort } from './ari-client';
 import { CalleeTap } from './tap/callee-tap';
 import { CpaActions, type CpaActionConfig } from './tap/cpa-actions';
+import { RecordingKeys, type RecordingKeysConfig, type RecordingState } from './recording-keys';
+import { amiAction, type AmiOptions } from '../ami';
 
 /** Stasis argument that marks the callee leg we originated (the caller's id follows it). */
 export const CALLEE_ARG = 'dc-callee';
@@ -15,6 +17,8 @@ export interface CallSessionOptions {
   app: string;
   log: Logger;
   callerId: string;
+  /** The caller's channel name (AMI addresses channels by name). */
+  callerName: string;
   /** ANI: the caller's number as Asterisk reports it. */
   ani: string;
   /** DNIS: the number dialled after the *123 prefix. */
@@ -29,6 +33,8 @@ export interface CallSessionOptions {
     params: CpaParams;
     actions: CpaActionConfig;
   };
+  /** DTMF control of the call's recording through AMI; absent when off. */
+  recording?: { keys: RecordingKeysConfig; ami: AmiOptions };
   /** Every CPA event of the call, as it happens (the service's event bus). */
   onCpaEvent?: (e: CpaEvent) => void;
 }
@@ -48,6 +54,8 @@ export interface CallSummary {
   cpaEvents: CpaEvent[];
   /** The primary CPA decision (LV, AM, FX, SIT, ...), if one was made. */
   cpaResult: string | undefined;
+  /** The recording's state at the end (paused or stopped by the caller's keys). */
+  recordingState: RecordingState;
 }
 
 // ARI hangup reasons for the dial outcomes we pass back to the caller.
@@ -77,12 +85,31 @@ export class CallSession {
   private readonly stasisWaiters = new Map<string, () => void>();
   private readonly startedChannels = new Set<string>();
   private readonly playbackWaiters = new Map<string, () => void>();
+  private readonly recordingKeys: RecordingKeys | undefined;
 
   constructor(private readonly o: CallSessionOptions) {
     // Ids derived from the caller's uniqueid: every object this call creates can be traced back to it.
     this.calleeId = `${o.callerId}-callee`;
     this.bridgeId = `${o.callerId}-bridge`;
     this.ringbackId = `${o.callerId}-ringback`;
+    const rec = o.recording;
+    if (rec) {
+      const channel = o.callerName;
+      this.recordingKeys = new RecordingKeys(
+        rec.keys,
+        {
+          mute: (on) => amiAction(rec.ami, { Action: 'MixMonitorMute', Channel: channel, Direction: 'both', State: on ? '1' : '0' }),
+          stop: () => amiAction(rec.ami, { Action: 'StopMixMonitor', Channel: channel }),
+          setState: (state) => o.ari.setVariable(o.callerId, 'DC_RECORDING', state),
+        },
+        o.log,
+      );
+    }
+  }
+
+  /** A DTMF digit from the caller (the recording keys). */
+  dtmfReceived(channelId: string, digit: string): void {
+    if (channelId === this.o.callerId && !this.isEnding()) void this.recordingKeys?.onDigit(digit, Date.now());
   }
 
   /** Channel ids this session owns (for event routing). */
@@ -294,6 +321,7 @@ export class CallSession {
       cause,
       cpaEvents: this.cpaEvents,
       cpaResult: this.cpaEvents.find((e) => e.decision)?.result,
+      recordingState: this.recordingKeys?.state ?? 'recording',
     };
     log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0 }, 'call ended');
     this.onEnded?.(summary);

@@ -12,6 +12,8 @@ export interface StasisAppOptions {
   numberPattern: RegExp;
   /** CPA tap settings for every call; absent when CPA is off. */
   tap?: CallSessionOptions['tap'];
+  /** DTMF recording control; absent when off. */
+  recording?: CallSessionOptions['recording'];
 }
 
 /**
@@ -49,6 +51,8 @@ export class StasisApp extends EventEmitter {
         return this.byChannel.get(ch.id)?.channelGone(ch.id);
       case 'ChannelDestroyed':
         return this.byChannel.get(ch.id)?.channelGone(ch.id, ev.cause, ev.cause_txt);
+      case 'ChannelDtmfReceived':
+        return this.byChannel.get(ch.id)?.dtmfReceived(ch.id, ev.digit ?? '');
       default:
         return;
     }
@@ -83,11 +87,13 @@ export class StasisApp extends EventEmitter {
       app: this.o.app,
       log,
       callerId: ch.id,
+      callerName: ch.name,
       ani,
       dnis,
       endpoint: this.o.endpoint,
       dialTimeoutSec: this.o.dialTimeoutSec,
       tap: this.o.tap,
+      recording: this.o.recording,
       onCpaEvent: (event) => this.emit('cpa', { uniqueid: ch.id, ani, dnis, event }),
     });
     this.sessions.add(session);

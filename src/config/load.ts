@@ -33,6 +33,13 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_CPA_BEEP_WAIT_MS', path: ['cpa', 'beepWaitMs'], type: 'int' },
   { env: 'DC_CPA_ON_LIVE', path: ['cpa', 'onLive'], type: 'string' },
   { env: 'DC_CPA_LIVE_TONE', path: ['cpa', 'liveTone'], type: 'string' },
+  { env: 'DC_AMI_HOST', path: ['ami', 'host'], type: 'string' },
+  { env: 'DC_AMI_PORT', path: ['ami', 'port'], type: 'int' },
+  { env: 'DC_AMI_USER', path: ['ami', 'username'], type: 'string' },
+  { env: 'DC_AMI_SECRET', path: ['ami', 'secret'], type: 'string', secret: true },
+  { env: 'DC_RECORDING_KEYS_PAUSE', path: ['recordingKeys', 'pause'], type: 'string' },
+  { env: 'DC_RECORDING_KEYS_RESUME', path: ['recordingKeys', 'resume'], type: 'string' },
+  { env: 'DC_RECORDING_KEYS_STOP', path: ['recordingKeys', 'stop'], type: 'string' },
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
 ];

@@ -79,6 +79,24 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    ami: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(5038),
+        username: z.string().min(1).default('dialplan-companion'),
+        secret: z.string().min(1).default(SANDBOX_ARI_PASSWORD),
+      })
+      .strict()
+      .prefault({}),
+    recordingKeys: z
+      .object({
+        // DTMF sequences the caller presses to pause, resume and stop the call's recording ('' = off).
+        pause: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*1'),
+        resume: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*2'),
+        stop: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*3'),
+      })
+      .strict()
+      .prefault({}),
     recordings: z
       .object({
         // Where MixMonitor writes, as Asterisk sees it (the dialplan snippet's directory).
@@ -99,6 +117,18 @@ export const configSchema = z
         path: ['ari', 'password'],
         message: `the built-in sandbox password may only be used with a loopback ARI URL (got host ${host}); set DC_ARI_PASSWORD or DC_ARI_PASSWORD_FILE`,
       });
+    }
+    const amiHost = cfg.ami.host.replace(/^\[|\]$/g, '');
+    if (cfg.ami.secret === SANDBOX_ARI_PASSWORD && !loopbackHosts.has(amiHost)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ami', 'secret'],
+        message: `the built-in sandbox secret may only be used with AMI on loopback (got host ${cfg.ami.host}); set DC_AMI_SECRET or DC_AMI_SECRET_FILE`,
+      });
+    }
+    const keys = [cfg.recordingKeys.pause, cfg.recordingKeys.resume, cfg.recordingKeys.stop].filter(Boolean);
+    if (new Set(keys).size !== keys.length) {
+      ctx.addIssue({ code: 'custom', path: ['recordingKeys'], message: 'pause, resume and stop must be different key sequences' });
     }
     if (cfg.ari.reconnectMaxMs < cfg.ari.reconnectMinMs) {
       ctx.addIssue({ code: 'custom', path: ['ari', 'reconnectMaxMs'], message: 'must be >= ari.reconnectMinMs' });

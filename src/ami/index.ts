@@ -1,0 +1,2 @@
+export { amiAction, AmiError } from './ami-client';
+export type { AmiOptions, AmiMessage } from './ami-client';
