@@ -46,7 +46,11 @@ test('live person, answering machine, fax and SIT: each call is classified and h
   let liveVar: string | undefined;
   svc.stasis.on('cpa', (e: { uniqueid: string; dnis: string; event: { result: string } }) => {
     if (e.dnis === '4175551234' && e.event.result === 'LV') {
-      void ariGet<{ value: string }>(`/channels/${e.uniqueid}/variable?variable=CPA_RESULT`).then((v) => (liveVar = v.value), () => undefined);
+      // set right after the event goes out on the bus: poll briefly while the call is still up
+      void waitFor('CPA_RESULT on the caller', async () => {
+        const v = await ariGet<{ value: string }>(`/channels/${e.uniqueid}/variable?variable=CPA_RESULT`);
+        return v.value === 'LV' ? v.value : undefined;
+      }, 3000, 50).then((v) => (liveVar = v), () => undefined);
     }
   });
   const calls = await Promise.all([
