@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
 import type { CallSummary } from '../../src/ari';
-import { ariGet, ariLeftovers, ensureSandbox, waitFor } from '../support/sandbox';
+import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
 import { startTestService, type TestService } from '../support/service';
 import { windowRms } from '../support/audio';
@@ -23,17 +23,6 @@ afterAll(async () => {
   await svc?.stop();
 });
 
-async function noLeftovers(): Promise<void> {
-  const left = await waitFor(
-    'no channels or bridges left',
-    async () => {
-      const l = await ariLeftovers();
-      return l.channels.length === 0 && l.bridges.length === 0 ? l : undefined;
-    },
-    15_000,
-  ).catch(async () => ariLeftovers());
-  expect(left).toEqual({ channels: [], bridges: [] });
-}
 
 const endedFor = (dnis: string) => waitFor(`call to ${dnis} ended`, () => svc.ended.find((c) => c.dnis === dnis), 40_000);
 const globalVar = async (name: string) => Number((await ariGet<{ value: string }>(`/asterisk/variable?variable=${name}`)).value);
@@ -86,7 +75,7 @@ test('live person, answering machine, fax and SIT: each call is classified and h
   expect(sit.cause).toBe('CPA: SIT, callee hung up');
   // Hung up on the result, long before the caller's 15 s.
   for (const c of [fax, sit]) expect(c.endedAt.getTime() - c.answeredAt!.getTime()).toBeLessThan(6000);
-  await noLeftovers();
+  await expectNoLeftovers();
 }, 120_000);
 
 /** The voicemail-drop message is in the recording right after the beep (the bridge heard it). */
@@ -110,7 +99,7 @@ test('50 concurrent tapped calls: every call analysed and cleaned up', async () 
   await waitFor('50 calls ended', () => svc.ended.length === 50, 20_000);
   const notLive = svc.ended.filter((c) => c.cpaResult !== 'LV').map((c) => ({ id: c.uniqueid, got: c.cpaResult, events: c.cpaEvents }));
   expect(notLive).toEqual([]);
-  await noLeftovers();
+  await expectNoLeftovers();
   expect(svc.rtp!.stats.streams).toBe(0);
 }, 120_000);
 
@@ -141,5 +130,5 @@ test('100k random datagrams at the RTP port during a live call: no crash, the ca
   const call = await endedFor('4175551234');
   expect(call.cpaResult).toBe('LV');
   expect(svc.rtp!.stats.malformed + svc.rtp!.stats.unknownSource - before).toBeGreaterThan(50_000);
-  await noLeftovers();
+  await expectNoLeftovers();
 }, 60_000);

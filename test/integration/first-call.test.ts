@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
-import { ariLeftovers, ensureSandbox, sandbox, waitFor } from '../support/sandbox';
+import { expectNoLeftovers, ensureSandbox, sandbox, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
 import { startTestService, type TestService } from '../support/service';
 import { peakOverFloorDb } from '../support/audio';
@@ -24,18 +24,6 @@ async function connected(s: TestService): Promise<void> {
   await waitFor('ARI connection', () => s.ari.connected, 20_000);
 }
 
-async function noLeftovers(): Promise<void> {
-  // Hangups are asynchronous in Asterisk: give teardown a moment, then demand an empty switch.
-  const left = await waitFor(
-    'no channels or bridges left',
-    async () => {
-      const l = await ariLeftovers();
-      return l.channels.length === 0 && l.bridges.length === 0 ? l : undefined;
-    },
-    10_000,
-  ).catch(async () => ariLeftovers());
-  expect(left).toEqual({ channels: [], bridges: [] });
-}
 
 async function checkRecording(file: string | undefined, talkMs: number): Promise<void> {
   expect(file).toMatch(/^\/var\/spool\/asterisk\/monitor\/\d{4}\/\d{2}\/\d{2}\/\d{8}-\d{6}-2125550100-4175551234-[\d.]+\.wav$/);
@@ -59,7 +47,7 @@ test('a *123 call is answered, dialled, bridged, recorded and cleaned up', async
   expect(call).toMatchObject({ ani: '2125550100', dnis: '4175551234', cause: 'caller hung up' });
   expect(call.answeredAt).toBeDefined();
   await checkRecording(call.recordingFile, talkMs);
-  await noLeftovers();
+  await expectNoLeftovers();
   // Every line about the call carries its uniqueid.
   const callLines = svc.logs.filter((l) => l.dnis === '4175551234');
   expect(callLines.length).toBeGreaterThanOrEqual(3);
@@ -76,7 +64,7 @@ test('20 concurrent calls all complete, each recorded, 0 leaked channels', async
   expect(new Set(svc.ended.map((c) => c.uniqueid)).size).toBe(20);
   expect(svc.ended.every((c) => c.answeredAt && c.cause === 'caller hung up')).toBe(true);
   for (const c of svc.ended) await checkRecording(c.recordingFile, talkMs);
-  await noLeftovers();
+  await expectNoLeftovers();
 });
 
 test('a busy far end hangs up the caller with cause busy and leaves nothing behind', async () => {
@@ -88,7 +76,7 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
   const call = await waitFor('call-ended', () => svc!.ended[0], 10_000);
   expect(call.cause).toMatch(/^dial failed: .*busy/i);
   expect(call.answeredAt).toBeUndefined();
-  await noLeftovers();
+  await expectNoLeftovers();
 });
 
 test('the caller hanging up while the far end still rings leaves nothing behind', async () => {
@@ -98,7 +86,7 @@ test('the caller hanging up while the far end still rings leaves nothing behind'
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   const call = await waitFor('call-ended', () => svc!.ended[0], 10_000);
   expect(call).toMatchObject({ cause: 'caller hung up', answeredAt: undefined });
-  await noLeftovers();
+  await expectNoLeftovers();
 });
 
 test('ARI down at start: the app logs, retries, and serves the call once Asterisk is up', async () => {
@@ -114,5 +102,5 @@ test('ARI down at start: the app logs, retries, and serves the call once Asteris
   const r = await runSipp({ dial: '*1234175551234', talkMs: 3000 });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   await waitFor('call-ended', () => svc!.ended[0], 10_000);
-  await noLeftovers();
+  await expectNoLeftovers();
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
-import { ariLeftovers, ensureSandbox, waitFor } from '../support/sandbox';
+import { expectNoLeftovers, ensureSandbox, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
 import { startTestService, type TestService } from '../support/service';
 import { windowRms } from '../support/audio';
@@ -50,9 +50,5 @@ test('*1 pauses (silence in the file), *2 resumes, *3 stops the recording', asyn
   const seconds = wav.samples.length / wav.sampleRate;
   expect(seconds).toBeLessThan(9.5);
   expect(seconds).toBeGreaterThan(7.5);
-  const left = await waitFor('nothing left', async () => {
-    const l = await ariLeftovers();
-    return l.channels.length + l.bridges.length === 0 ? l : undefined;
-  }, 10_000);
-  expect(left).toEqual({ channels: [], bridges: [] });
+  await expectNoLeftovers();
 }, 60_000);

@@ -50,3 +50,16 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Hangups are asynchronous in Asterisk: give teardown a moment, then demand an empty switch. */
+export async function expectNoLeftovers(timeoutMs = 15_000): Promise<void> {
+  const left = await waitFor(
+    'no channels or bridges left',
+    async () => {
+      const l = await ariLeftovers();
+      return l.channels.length === 0 && l.bridges.length === 0 ? l : undefined;
+    },
+    timeoutMs,
+  ).catch(async () => ariLeftovers());
+  expect(left).toEqual({ channels: [], bridges: [] });
+}
