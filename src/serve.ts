@@ -3,6 +3,11 @@ import { createLogger, type Logger } from './log';
 import { AriConnection, StasisApp } from './ari';
 import { CpaParamError, resolveParams, type CpaParams } from './cpa';
 import { RtpReceiver } from './media';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Catalog, registerRecording, type Route } from './recordings';
+import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
+import type { CallSummary } from './ari';
 
 export interface Service {
   log: Logger;
@@ -11,7 +16,31 @@ export interface Service {
   rtp: RtpReceiver | undefined;
   /** host:port of the RTP socket externalMedia sends to ('' when CPA is off). */
   rtpTarget: string;
+  catalog: Catalog;
+  outbox: OutboxWorker;
   stop(): Promise<void>;
+}
+
+/** Delivery routes: the env shortcuts (DC_WEBHOOK_URL, DC_EMAIL_TO) plus any from the config file. */
+export function routesOf(cfg: Config): Route[] {
+  const t = cfg.transport;
+  return [
+    ...(t.webhookUrl ? [{ name: 'webhook', kind: 'webhook' as const, target: t.webhookUrl }] : []),
+    ...(t.emailTo ? [{ name: 'email', kind: 'email' as const, target: t.emailTo }] : []),
+    ...t.routes,
+  ];
+}
+
+function transportHandlers(cfg: Config): Partial<Record<'webhook' | 'email', DeliveryHandler>> {
+  const t = cfg.transport;
+  const handlers: Partial<Record<'webhook' | 'email', DeliveryHandler>> = {};
+  if (t.webhookSecret) handlers.webhook = webhookHandler({ secret: t.webhookSecret });
+  handlers.email = emailHandler({
+    smtp: { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom },
+    maxAttachmentBytes: t.maxAttachmentBytes,
+    publicUrl: t.publicUrl,
+  });
+  return handlers;
 }
 
 /** The engine's parameters from the config, validated by the engine (the error names cpa.params.<name>). */
@@ -35,6 +64,23 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     rtpTarget = `${bound.address}:${bound.port}`;
     log.info({ rtp: rtpTarget, codec: cfg.media.codec }, 'RTP receiver for the CPA tap listening');
   }
+  mkdirSync(dirname(cfg.recordings.catalogFile), { recursive: true });
+  const catalog = new Catalog(cfg.recordings.catalogFile);
+  const routes = routesOf(cfg);
+  const t = cfg.transport;
+  const outbox = new OutboxWorker({
+    catalog,
+    root: cfg.recordings.localDir,
+    handlers: transportHandlers(cfg),
+    format: t.format,
+    log: log.child({ module: 'transport' }),
+    pollMs: t.pollMs,
+    concurrency: t.concurrency,
+    maxAgeMs: t.maxAgeHours * 3600_000,
+    baseBackoffMs: t.baseBackoffMs,
+    maxBackoffMs: t.maxBackoffMs,
+  });
+  outbox.start();
   const ari = new AriConnection({ ...cfg.ari, log: log.child({ module: 'ari' }) });
   const stasis = new StasisApp({
     ari,
@@ -47,7 +93,25 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     recording:
       cfg.recordingKeys.pause || cfg.recordingKeys.resume || cfg.recordingKeys.stop ? { keys: cfg.recordingKeys, ami: { ...cfg.ami, timeoutMs: 5000 } } : undefined,
   });
-  log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint }, 'starting');
+  const recLog = log.child({ module: 'recordings' });
+  // A finished call's recording goes into the catalog (with its deliveries) as soon as MixMonitor has
+  // closed it; a failure is retried, so a slow disk or a long close does not lose the recording.
+  const registering = new Set<Promise<unknown>>();
+  const register = (s: CallSummary, attempt = 1): void => {
+    if (!s.recordingFile) return;
+    const p = registerRecording(
+      { catalog, root: cfg.recordings.localDir, asteriskDir: cfg.recordings.asteriskDir, routes, log: recLog, onRegistered: () => outbox.kick() },
+      { uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents },
+    ).catch((e: unknown) => {
+      recLog.error({ uniqueid: s.uniqueid, file: s.recordingFile, attempt, err: (e as Error).message }, 'recording not catalogued yet');
+      if (attempt < 10 && !stopping) setTimeout(() => register(s, attempt + 1), 10_000 * attempt).unref();
+    });
+    registering.add(p);
+    void p.finally(() => registering.delete(p));
+  };
+  let stopping = false;
+  stasis.on('call-ended', (s: CallSummary) => register(s));
+  log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name) }, 'starting');
   void ari.start();
   return {
     log,
@@ -55,10 +119,17 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     stasis,
     rtp,
     rtpTarget,
+    catalog,
+    outbox,
     async stop() {
       await stasis.shutdown().catch(() => undefined);
       ari.stop();
       rtp?.close();
+      // Let recordings of calls that just ended reach the catalog before it closes.
+      await Promise.race([Promise.allSettled([...registering]), new Promise((r) => setTimeout(r, 35_000))]);
+      stopping = true;
+      await outbox.stop();
+      catalog.close();
     },
   };
 }

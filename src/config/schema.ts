@@ -97,12 +97,51 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    transport: z
+      .object({
+        format: z.enum(['mp3', 'wav', 'opus']).default('mp3'),
+        webhookUrl: httpUrl.optional(),
+        webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+        emailTo: z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated').optional(),
+        emailFrom: z.string().min(3).default('dialplan-companion@localhost'),
+        smtpHost: z.string().min(1).default('127.0.0.1'),
+        smtpPort: port.default(25),
+        smtpSecurity: z.enum(['tls', 'starttls', 'none']).default('starttls'),
+        smtpUser: z.string().optional(),
+        smtpPass: z.string().optional(),
+        // Larger converted audio goes as a link instead (base64 pushes 18 MB past common 25 MB limits).
+        maxAttachmentBytes: z.number().int().min(0).default(18 * 1024 * 1024),
+        // Where links in e-mails point (the portal).
+        publicUrl: httpUrl.default('http://127.0.0.1:8080'),
+        maxAgeHours: z.number().min(0.001).max(24 * 30).default(72),
+        baseBackoffMs: z.number().int().min(10).max(3600_000).default(5000),
+        maxBackoffMs: z.number().int().min(100).max(24 * 3600_000).default(3600_000),
+        concurrency: z.number().int().min(1).max(64).default(4),
+        pollMs: z.number().int().min(10).max(60_000).default(1000),
+        // Extra routes from a config file: deliveries chosen by DNIS pattern.
+        routes: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/),
+                kind: z.enum(['webhook', 'email']),
+                target: z.string().min(3),
+                dnisPattern: z.string().optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     recordings: z
       .object({
         // Where MixMonitor writes, as Asterisk sees it (the dialplan snippet's directory).
         asteriskDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
         // The same directory as this service sees it (differs when Asterisk runs in a chroot or container).
         localDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
+        // The catalog (SQLite, WAL). Its directory is created when missing.
+        catalogFile: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dialplan-companion/catalog.sqlite'),
       })
       .strict()
       .prefault({}),
@@ -125,6 +164,18 @@ export const configSchema = z
         path: ['ami', 'secret'],
         message: `the built-in sandbox secret may only be used with AMI on loopback (got host ${cfg.ami.host}); set DC_AMI_SECRET or DC_AMI_SECRET_FILE`,
       });
+    }
+    if (cfg.transport.webhookUrl && !cfg.transport.webhookSecret) {
+      ctx.addIssue({ code: 'custom', path: ['transport', 'webhookSecret'], message: 'required with transport.webhookUrl: webhooks are always signed (set DC_WEBHOOK_SECRET or DC_WEBHOOK_SECRET_FILE)' });
+    }
+    for (const [i, r] of cfg.transport.routes.entries()) {
+      if (r.dnisPattern) {
+        try {
+          new RegExp(r.dnisPattern);
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['transport', 'routes', i, 'dnisPattern'], message: 'not a valid regular expression' });
+        }
+      }
     }
     const keys = [cfg.recordingKeys.pause, cfg.recordingKeys.resume, cfg.recordingKeys.stop].filter(Boolean);
     if (new Set(keys).size !== keys.length) {

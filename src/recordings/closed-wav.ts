@@ -4,6 +4,8 @@ export interface ClosedWav {
   path: string;
   bytes: number;
   dataBytes: number;
+  /** Audio length from the header's byte rate. */
+  durationMs: number;
 }
 
 /**
@@ -23,7 +25,8 @@ export async function checkClosedWav(path: string): Promise<ClosedWav | undefine
     const riff = head.readUInt32LE(4);
     const data = head.readUInt32LE(40);
     if (riff !== size - 8 || data !== size - 44) return undefined;
-    return { path, bytes: size, dataBytes: data };
+    const byteRate = head.readUInt32LE(28);
+    return { path, bytes: size, dataBytes: data, durationMs: byteRate > 0 ? (data * 1000) / byteRate : 0 };
   } finally {
     await fh.close();
   }

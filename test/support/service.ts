@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -17,6 +19,7 @@ export async function startTestService(chroot: string, env: Record<string, strin
   const cfg: Config = loadConfig({
     env: {
       DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
+      DC_CATALOG_FILE: join(mkdtempSync(join(tmpdir(), 'dc-catalog-')), 'catalog.sqlite'),
       DC_ARI_RECONNECT_MIN_MS: '200',
       DC_ARI_RECONNECT_MAX_MS: '1000',
       ...env,

@@ -1,0 +1,338 @@
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+
+// The catalog: every recording is a row here before anything else touches it, and every delivery is an
+// outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
+// default; the Catalog interface is what a PostgreSQL implementation would provide.
+
+export type RecordingSource = 'ari' | 'agi' | 'upload';
+export type DeliveryKind = 'webhook' | 'email';
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'dead';
+
+export interface NewRecording {
+  uniqueid: string | null;
+  linkedid?: string | null;
+  ani: string;
+  dnis: string;
+  startedAt?: Date | null;
+  answeredAt?: Date | null;
+  endedAt?: Date | null;
+  durationMs: number;
+  /** Path relative to the recordings root. */
+  path: string;
+  format: string;
+  sizeBytes: number;
+  sha256: string;
+  cpaResult?: string | null;
+  cpaEvents?: unknown[];
+  source: RecordingSource;
+}
+
+export interface Recording extends Omit<NewRecording, 'startedAt' | 'answeredAt' | 'endedAt' | 'cpaEvents'> {
+  id: string;
+  startedAt: string | null;
+  answeredAt: string | null;
+  endedAt: string | null;
+  cpaEvents: unknown[];
+  createdAt: string;
+}
+
+export interface NewDelivery {
+  route: string;
+  kind: DeliveryKind;
+  target: string;
+}
+
+export interface Delivery extends NewDelivery {
+  id: number;
+  recordingId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseUntil: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export interface Attempt {
+  deliveryId: number;
+  at: string;
+  outcome: 'delivered' | 'retry' | 'dead';
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE recordings (
+     id TEXT PRIMARY KEY,
+     uniqueid TEXT,
+     linkedid TEXT,
+     ani TEXT NOT NULL,
+     dnis TEXT NOT NULL,
+     started_at TEXT,
+     answered_at TEXT,
+     ended_at TEXT,
+     duration_ms INTEGER NOT NULL,
+     path TEXT NOT NULL,
+     format TEXT NOT NULL,
+     size_bytes INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     cpa_result TEXT,
+     cpa_events TEXT NOT NULL DEFAULT '[]',
+     source TEXT NOT NULL CHECK (source IN ('ari', 'agi', 'upload')),
+     created_at TEXT NOT NULL,
+     UNIQUE (source, uniqueid)
+   );
+   CREATE INDEX recordings_created ON recordings (created_at);
+   CREATE INDEX recordings_ani ON recordings (ani);
+   CREATE INDEX recordings_dnis ON recordings (dnis);
+   CREATE TABLE deliveries (
+     id INTEGER PRIMARY KEY,
+     recording_id TEXT NOT NULL REFERENCES recordings (id),
+     route TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('webhook', 'email')),
+     target TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'delivered', 'dead')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_until INTEGER,
+     last_error TEXT,
+     delivered_at TEXT,
+     created_at TEXT NOT NULL,
+     UNIQUE (recording_id, route)
+   );
+   CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+   CREATE TABLE delivery_attempts (
+     id INTEGER PRIMARY KEY,
+     delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+     at TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     http_status INTEGER,
+     error TEXT,
+     duration_ms INTEGER NOT NULL
+   );`,
+];
+
+type Row = Record<string, unknown>;
+
+function toRecording(r: Row): Recording {
+  return {
+    id: r.id as string,
+    uniqueid: r.uniqueid as string | null,
+    linkedid: r.linkedid as string | null,
+    ani: r.ani as string,
+    dnis: r.dnis as string,
+    startedAt: r.started_at as string | null,
+    answeredAt: r.answered_at as string | null,
+    endedAt: r.ended_at as string | null,
+    durationMs: r.duration_ms as number,
+    path: r.path as string,
+    format: r.format as string,
+    sizeBytes: r.size_bytes as number,
+    sha256: r.sha256 as string,
+    cpaResult: r.cpa_result as string | null,
+    cpaEvents: JSON.parse(r.cpa_events as string) as unknown[],
+    source: r.source as RecordingSource,
+    createdAt: r.created_at as string,
+  };
+}
+
+function toDelivery(r: Row): Delivery {
+  return {
+    id: r.id as number,
+    recordingId: r.recording_id as string,
+    route: r.route as string,
+    kind: r.kind as DeliveryKind,
+    target: r.target as string,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts as number,
+    nextAttemptAt: r.next_attempt_at as number,
+    leaseUntil: r.lease_until as number | null,
+    lastError: r.last_error as string | null,
+    deliveredAt: r.delivered_at as string | null,
+    createdAt: r.created_at as string,
+  };
+}
+
+export interface RecordingQuery {
+  ani?: string;
+  dnis?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+/** Recordings and their delivery outbox. Every statement is parameterised. */
+export class Catalog {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    MIGRATIONS.forEach((sql, i) => {
+      if (done.has(i + 1)) return;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, new Date().toISOString());
+      })();
+    });
+  }
+
+  /**
+   * Catalogues a recording and queues its deliveries in one transaction. The same (source, uniqueid) twice
+   * returns the existing row: registration after a restart must not duplicate.
+   */
+  addRecording(r: NewRecording, deliveries: NewDelivery[], now = Date.now()): Recording {
+    return this.db.transaction(() => {
+      if (r.uniqueid) {
+        const existing = this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row | undefined;
+        if (existing) return toRecording(existing);
+      }
+      const id = `rec_${randomBytes(9).toString('base64url')}`;
+      const created = new Date(now).toISOString();
+      this.db
+        .prepare(
+          `INSERT INTO recordings (id, uniqueid, linkedid, ani, dnis, started_at, answered_at, ended_at, duration_ms, path, format,
+             size_bytes, sha256, cpa_result, cpa_events, source, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          r.uniqueid,
+          r.linkedid ?? null,
+          r.ani,
+          r.dnis,
+          r.startedAt?.toISOString() ?? null,
+          r.answeredAt?.toISOString() ?? null,
+          r.endedAt?.toISOString() ?? null,
+          Math.round(r.durationMs),
+          r.path,
+          r.format,
+          r.sizeBytes,
+          r.sha256,
+          r.cpaResult ?? null,
+          JSON.stringify(r.cpaEvents ?? []),
+          r.source,
+          created,
+        );
+      const ins = this.db.prepare(
+        `INSERT INTO deliveries (recording_id, route, kind, target, status, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      );
+      for (const d of deliveries) ins.run(id, d.route, d.kind, d.target, now, created);
+      return toRecording(this.db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as Row);
+    })();
+  }
+
+  getRecording(id: string): Recording | undefined {
+    const r = this.db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as Row | undefined;
+    return r && toRecording(r);
+  }
+
+  listRecordings(q: RecordingQuery = {}): Recording[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.ani) {
+      where.push('ani = ?');
+      args.push(q.ani);
+    }
+    if (q.dnis) {
+      where.push('dnis = ?');
+      args.push(q.dnis);
+    }
+    if (q.since) {
+      where.push('created_at >= ?');
+      args.push(q.since);
+    }
+    if (q.until) {
+      where.push('created_at < ?');
+      args.push(q.until);
+    }
+    args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000));
+    const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toRecording);
+  }
+
+  deliveriesOf(recordingId: string): Delivery[] {
+    return (this.db.prepare('SELECT * FROM deliveries WHERE recording_id = ? ORDER BY id').all(recordingId) as Row[]).map(toDelivery);
+  }
+
+  listDeliveries(status?: DeliveryStatus, limit = 100): Delivery[] {
+    const rows = status
+      ? this.db.prepare('SELECT * FROM deliveries WHERE status = ? ORDER BY id DESC LIMIT ?').all(status, limit)
+      : this.db.prepare('SELECT * FROM deliveries ORDER BY id DESC LIMIT ?').all(limit);
+    return (rows as Row[]).map(toDelivery);
+  }
+
+  attemptsOf(deliveryId: number): Attempt[] {
+    return (this.db.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as Row[]).map((r) => ({
+      deliveryId: r.delivery_id as number,
+      at: r.at as string,
+      outcome: r.outcome as Attempt['outcome'],
+      httpStatus: r.http_status as number | null,
+      error: r.error as string | null,
+      durationMs: r.duration_ms as number,
+    }));
+  }
+
+  /**
+   * Takes up to `max` due deliveries for this worker: pending ones whose time has come, and ones left
+   * 'sending' by a worker that died (lease expired). The lease keeps two workers off the same delivery.
+   */
+  claimDue(max: number, leaseMs: number, now = Date.now()): Delivery[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM deliveries
+           WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
+           ORDER BY next_attempt_at, id LIMIT ?`,
+        )
+        .all(now, now, max) as Row[];
+      const lease = this.db.prepare(`UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id = ?`);
+      for (const r of rows) lease.run(now + leaseMs, r.id);
+      return rows.map((r) => ({ ...toDelivery(r), status: 'sending' as const, attempts: (r.attempts as number) + 1, leaseUntil: now + leaseMs }));
+    })();
+  }
+
+  /** Records an attempt's outcome and moves the delivery on: delivered, retry at `retryAt`, or dead. */
+  finishAttempt(d: Delivery, a: { outcome: Attempt['outcome']; httpStatus?: number | null; error?: string | null; durationMs: number; retryAt?: number }, now = Date.now()): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO delivery_attempts (delivery_id, at, outcome, http_status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(d.id, new Date(now).toISOString(), a.outcome, a.httpStatus ?? null, a.error ?? null, Math.round(a.durationMs));
+      if (a.outcome === 'delivered') {
+        this.db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = NULL, delivered_at = ?, last_error = NULL WHERE id = ?`).run(new Date(now).toISOString(), d.id);
+      } else if (a.outcome === 'retry') {
+        this.db.prepare(`UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?`).run(a.retryAt ?? now, a.error ?? null, d.id);
+      } else {
+        this.db.prepare(`UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ?`).run(a.error ?? null, d.id);
+      }
+    })();
+  }
+
+  /** Puts dead (or any) deliveries back in the queue now (CLI `deliveries retry`). */
+  retryDelivery(id: number, now = Date.now()): boolean {
+    return this.db.prepare(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status IN ('dead', 'pending')`).run(now, id).changes === 1;
+  }
+
+  counts(): Record<DeliveryStatus, number> {
+    const out: Record<DeliveryStatus, number> = { pending: 0, sending: 0, delivered: 0, dead: 0 };
+    for (const r of this.db.prepare('SELECT status, COUNT(*) n FROM deliveries GROUP BY status').all() as { status: DeliveryStatus; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+}

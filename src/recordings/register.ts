@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { Logger } from '../log';
+import { Catalog, type NewDelivery, type Recording, type RecordingSource } from './catalog';
+import { waitForClosedWav } from './closed-wav';
+import { insideRoot, sha256File } from './file-store';
+
+export interface Route {
+  name: string;
+  kind: 'webhook' | 'email';
+  /** Webhook URL or e-mail address(es). */
+  target: string;
+  /** Only recordings whose DNIS matches (regular expression); all when absent. */
+  dnisPattern?: string;
+}
+
+export interface FinishedCall {
+  uniqueid: string | null;
+  ani: string;
+  dnis: string;
+  startedAt?: Date;
+  answeredAt?: Date;
+  endedAt?: Date;
+  /** The file as Asterisk named it (under asteriskDir), or already local (under the root). */
+  file: string;
+  source: RecordingSource;
+  cpaResult?: string | null;
+  cpaEvents?: unknown[];
+}
+
+export interface RegistrarOptions {
+  catalog: Catalog;
+  /** The recordings root as this service sees it. */
+  root: string;
+  /** The same directory as Asterisk sees it (its paths are rewritten onto `root`). */
+  asteriskDir: string;
+  routes: Route[];
+  log: Logger;
+  /** How long MixMonitor may take to close the file after the hangup. */
+  closeTimeoutMs?: number;
+  onRegistered?: (r: Recording) => void;
+}
+
+export function routesFor(routes: Route[], dnis: string): NewDelivery[] {
+  return routes.filter((r) => !r.dnisPattern || new RegExp(r.dnisPattern).test(dnis)).map((r) => ({ route: r.name, kind: r.kind, target: r.target }));
+}
+
+/**
+ * Puts a finished recording into the catalog and queues its deliveries: waits until the recorder has
+ * closed the file (never a half-written or header-only WAV), checks the path stays inside the root,
+ * hashes it, then one transaction inserts the row and the outbox entries.
+ */
+export async function registerRecording(o: RegistrarOptions, call: FinishedCall): Promise<Recording> {
+  const local = call.file.startsWith(`${o.asteriskDir}/`) ? join(o.root, call.file.slice(o.asteriskDir.length + 1)) : call.file;
+  const rel = insideRoot(o.root, local);
+  const abs = join(o.root, rel);
+  const wav = await waitForClosedWav(abs, o.closeTimeoutMs ?? 30_000);
+  const sha256 = await sha256File(abs);
+  const rec = o.catalog.addRecording(
+    {
+      uniqueid: call.uniqueid,
+      ani: call.ani,
+      dnis: call.dnis,
+      startedAt: call.startedAt ?? null,
+      answeredAt: call.answeredAt ?? null,
+      endedAt: call.endedAt ?? null,
+      durationMs: wav.durationMs,
+      path: rel,
+      format: 'wav',
+      sizeBytes: wav.bytes,
+      sha256,
+      cpaResult: call.cpaResult ?? null,
+      cpaEvents: call.cpaEvents ?? [],
+      source: call.source,
+    },
+    routesFor(o.routes, call.dnis),
+  );
+  o.log.info({ uniqueid: call.uniqueid, recording: rec.id, path: rel, durationMs: Math.round(wav.durationMs) }, 'recording catalogued');
+  o.onRegistered?.(rec);
+  return rec;
+}

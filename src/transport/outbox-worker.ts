@@ -1,0 +1,126 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log';
+import type { Catalog, Delivery, Recording } from '../recordings';
+import { convert, CONTENT_TYPE, type OutputFormat } from './ffmpeg';
+import type { AttemptResult } from './webhook';
+
+/** Delivers one recording (already converted) to one target. */
+export type DeliveryHandler = (d: Delivery, rec: Recording, audio: { path: string; name: string; contentType: string; bytes: number }) => Promise<AttemptResult>;
+
+export interface OutboxOptions {
+  catalog: Catalog;
+  root: string;
+  handlers: Partial<Record<Delivery['kind'], DeliveryHandler>>;
+  format: OutputFormat;
+  log: Logger;
+  pollMs?: number;
+  concurrency?: number;
+  /** A delivery left 'sending' longer than this (its worker died) is taken again. */
+  leaseMs?: number;
+  /** Retries stop (dead letter) this long after the recording was catalogued. */
+  maxAgeMs?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  ffmpeg?: string;
+}
+
+/** Exponential backoff with +-20 % jitter, never sooner than a receiver's Retry-After. */
+export function backoffMs(attempt: number, base: number, max: number, retryAfter?: number, rand = Math.random): number {
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  const jittered = exp * (0.8 + 0.4 * rand());
+  return Math.max(jittered, retryAfter ?? 0);
+}
+
+/**
+ * The outbox worker: takes due deliveries from the catalog, converts the audio, hands it to the
+ * delivery's handler and records the outcome. Crash-safe by construction: a delivery is only marked
+ * done after its receiver said so, and one abandoned mid-flight is leased again later (so a receiver may
+ * see it twice, always with the same idempotency key).
+ */
+export class OutboxWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running = 0;
+  private stopped = true;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly o: OutboxOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Something new was queued: look now rather than at the next poll. */
+  kick(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.all(this.inflight);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const free = (this.o.concurrency ?? 4) - this.running;
+    const due = free > 0 ? this.o.catalog.claimDue(free, this.o.leaseMs ?? 10 * 60_000) : [];
+    for (const d of due) {
+      this.running++;
+      const p = this.deliver(d).finally(() => {
+        this.running--;
+        this.inflight.delete(p);
+        this.kick();
+      });
+      this.inflight.add(p);
+    }
+    this.schedule(this.o.pollMs ?? 1000);
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const { catalog, log } = this.o;
+    const rec = catalog.getRecording(d.recordingId);
+    const started = Date.now();
+    if (!rec) {
+      catalog.finishAttempt(d, { outcome: 'dead', error: 'recording not in the catalog', durationMs: 0 });
+      return;
+    }
+    const handler = this.o.handlers[d.kind];
+    let result: AttemptResult;
+    if (!handler) {
+      result = { outcome: 'retry', error: `no ${d.kind} transport configured` };
+    } else {
+      let audio: Awaited<ReturnType<typeof convert>> | undefined;
+      try {
+        audio = await convert(join(this.o.root, rec.path), this.o.format, { ffmpeg: this.o.ffmpeg });
+        const { size } = statSync(audio.path);
+        const name = `${rec.ani}-${rec.dnis}-${rec.id}.${this.o.format}`;
+        result = await handler(d, rec, { path: audio.path, name, contentType: CONTENT_TYPE[this.o.format], bytes: size });
+      } catch (e) {
+        result = { outcome: 'retry', error: (e as Error).message };
+      } finally {
+        audio?.cleanup();
+      }
+    }
+    const now = Date.now();
+    const durationMs = now - started;
+    if (result.outcome === 'retry') {
+      const age = now - Date.parse(rec.createdAt);
+      if (age >= (this.o.maxAgeMs ?? 72 * 3600_000)) {
+        result = { ...result, outcome: 'dead', error: `gave up after ${d.attempts} attempts: ${result.error ?? ''}` };
+      }
+    }
+    const retryAt = now + backoffMs(d.attempts, this.o.baseBackoffMs ?? 5000, this.o.maxBackoffMs ?? 3600_000, result.retryAfterMs);
+    catalog.finishAttempt(d, { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt }, now);
+    log[result.outcome === 'dead' ? 'error' : result.outcome === 'retry' ? 'warn' : 'info'](
+      { recording: rec.id, uniqueid: rec.uniqueid, route: d.route, attempt: d.attempts, outcome: result.outcome, httpStatus: result.httpStatus, error: result.error, retryInMs: result.outcome === 'retry' ? retryAt - now : undefined },
+      `delivery ${result.outcome}`,
+    );
+  }
+}
