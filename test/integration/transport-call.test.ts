@@ -1,0 +1,59 @@
+// A real *123 call through the sandbox Asterisk ends up, converted to mp3, at a CRM webhook (signed) and
+// in a mailbox (a real SMTP server on loopback).
+import { ensureSandbox, waitFor } from '../support/sandbox';
+import { runSipp } from '../../scripts/lib/sipp-caller';
+import { startTestService, type TestService } from '../support/service';
+import { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { decodedSeconds } from '../support/audio';
+
+const SECRET = 'crm-shared-secret-for-tests-0001';
+let svc: TestService;
+const rx = new WebhookReceiver(SECRET);
+const smtp = new SmtpSink();
+
+beforeAll(async () => {
+  const chroot = await ensureSandbox();
+  await rx.listen();
+  await smtp.listen();
+  svc = await startTestService(chroot, {
+    DC_WEBHOOK_URL: rx.url,
+    DC_WEBHOOK_SECRET: SECRET,
+    DC_EMAIL_TO: 'agents@example.test',
+    DC_SMTP_PORT: String(smtp.port),
+    DC_SMTP_SECURITY: 'none',
+    DC_DELIVERY_POLL_MS: '200',
+  });
+  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
+}, 600_000);
+
+afterAll(async () => {
+  await svc?.stop();
+  await rx.close();
+  await smtp.close();
+});
+
+test('a sandbox call is catalogued and delivered to the webhook and by e-mail', async () => {
+  const r = await runSipp({ dial: '*1234175551234', talkMs: 6000, localPort: 5500 });
+  expect(r).toMatchObject({ successful: 1, failed: 0 });
+  const call = await waitFor('call ended', () => svc.ended[0], 20_000);
+  const rec = await waitFor('catalogued', () => svc.catalog.listRecordings({ dnis: '4175551234' })[0], 40_000);
+  expect(rec).toMatchObject({ uniqueid: call.uniqueid, ani: '2125550100', dnis: '4175551234', source: 'ari', format: 'wav', cpaResult: 'LV' });
+  expect(rec.sha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(rec.path).not.toMatch(/^\//);
+  await waitFor('both delivered', () => svc.catalog.deliveriesOf(rec.id).every((d) => d.status === 'delivered'), 30_000);
+  expect(svc.catalog.deliveriesOf(rec.id).map((d) => d.route).sort()).toEqual(['email', 'webhook']);
+
+  const hit = rx.delivered.get(`${rec.id}:webhook`)!;
+  expect(hit.signatureValid).toBe(true);
+  expect(hit.metadata).toMatchObject({ id: rec.id, uniqueid: call.uniqueid, ani: '2125550100', dnis: '4175551234', cpa: { result: 'LV' } });
+  const seconds = rec.durationMs / 1000;
+  expect(decodedSeconds(hit.audio, 'mp3')).toBeGreaterThan(seconds - 0.3);
+  expect(decodedSeconds(hit.audio, 'mp3')).toBeLessThan(seconds + 0.3);
+
+  const mail = await waitFor('mail', () => smtp.messages.find((m) => m.subject?.includes('4175551234')), 10_000);
+  expect(mail.subject).toBe('Recorded Message - ANI:2125550100, DNIS:4175551234');
+  expect(mail.text).toContain('Call progress (CPA): LV');
+  expect(mail.attachments).toHaveLength(1);
+  expect(mail.attachments[0]!.contentType).toBe('audio/mpeg');
+  expect(Math.abs(decodedSeconds(mail.attachments[0]!.content, 'mp3') - seconds)).toBeLessThan(0.3);
+}, 90_000);
