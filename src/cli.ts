@@ -5,8 +5,9 @@ import { UsageError, type Command } from './commands/command';
 import { serve } from './commands/serve';
 import { doctor } from './commands/doctor';
 import { cpa } from './commands/cpa';
+import { recordings, deliveries } from './commands/recordings';
 
-const COMMANDS: Command[] = [serve, doctor, cpa];
+const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
