@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { Catalog, registerRecording, type Route } from './recordings';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import type { CallSummary } from './ari';
+import { startPortal } from './portal';
 
 export interface Service {
   log: Logger;
@@ -18,6 +19,8 @@ export interface Service {
   rtpTarget: string;
   catalog: Catalog;
   outbox: OutboxWorker;
+  /** The portal's base URL (http://127.0.0.1:8080 by default). */
+  portalUrl: string;
   stop(): Promise<void>;
 }
 
@@ -111,6 +114,21 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   };
   let stopping = false;
   stasis.on('call-ended', (s: CallSummary) => register(s));
+  const portal = await startPortal({
+    host: cfg.portal.host,
+    port: cfg.portal.port,
+    log: log.child({ module: 'portal' }),
+    upload: {
+      root: cfg.recordings.localDir,
+      tokens: cfg.portal.uploadTokens,
+      maxBytes: cfg.portal.maxUploadBytes,
+      register: (f) =>
+        registerRecording(
+          { catalog, root: cfg.recordings.localDir, asteriskDir: cfg.recordings.asteriskDir, routes, log: recLog, onRegistered: () => outbox.kick() },
+          { uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } },
+        ),
+    },
+  });
   log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name) }, 'starting');
   void ari.start();
   return {
@@ -121,7 +139,11 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     rtpTarget,
     catalog,
     outbox,
+    portalUrl: portal.url,
     async stop() {
+      const closed = new Promise<void>((r) => portal.server.close(() => r()));
+      portal.server.closeAllConnections();
+      await closed;
       await stasis.shutdown().catch(() => undefined);
       ari.stop();
       rtp?.close();

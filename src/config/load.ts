@@ -5,7 +5,7 @@ import { configSchema, type Config } from './schema';
 interface EnvSetting {
   env: string;
   path: string[];
-  type: 'string' | 'int' | 'bool' | 'json';
+  type: 'string' | 'int' | 'bool' | 'json' | 'list';
   /** Secrets may also be read from the file named by `${env}_FILE` (Docker/systemd credentials style). */
   secret?: boolean;
 }
@@ -40,6 +40,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_RECORDING_KEYS_PAUSE', path: ['recordingKeys', 'pause'], type: 'string' },
   { env: 'DC_RECORDING_KEYS_RESUME', path: ['recordingKeys', 'resume'], type: 'string' },
   { env: 'DC_RECORDING_KEYS_STOP', path: ['recordingKeys', 'stop'], type: 'string' },
+  { env: 'DC_PORTAL_HOST', path: ['portal', 'host'], type: 'string' },
+  { env: 'DC_PORTAL_PORT', path: ['portal', 'port'], type: 'int' },
+  { env: 'DC_UPLOAD_TOKENS', path: ['portal', 'uploadTokens'], type: 'list', secret: true },
+  { env: 'DC_MAX_UPLOAD_BYTES', path: ['portal', 'maxUploadBytes'], type: 'int' },
   { env: 'DC_CATALOG_FILE', path: ['recordings', 'catalogFile'], type: 'string' },
   { env: 'DC_TRANSPORT_FORMAT', path: ['transport', 'format'], type: 'string' },
   { env: 'DC_WEBHOOK_URL', path: ['transport', 'webhookUrl'], type: 'string' },
@@ -111,6 +115,8 @@ function readEnv(env: NodeJS.ProcessEnv, problems: string[]): Json {
         continue;
       }
       setPath(out, s.path, ['true', '1', 'yes'].includes(v));
+    } else if (s.type === 'list') {
+      setPath(out, s.path, raw.split(/[\s,]+/).filter(Boolean));
     } else if (s.type === 'json') {
       try {
         setPath(out, s.path, JSON.parse(raw));

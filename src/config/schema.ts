@@ -134,6 +134,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    portal: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        // Tokens an IVR presents to POST /upload; none = uploads are off.
+        uploadTokens: z.array(z.string().min(16, 'each token at least 16 characters')).default([]),
+        maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     recordings: z
       .object({
         // Where MixMonitor writes, as Asterisk sees it (the dialplan snippet's directory).

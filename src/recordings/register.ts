@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
 import { Catalog, type NewDelivery, type Recording, type RecordingSource } from './catalog';
@@ -25,6 +26,8 @@ export interface FinishedCall {
   source: RecordingSource;
   cpaResult?: string | null;
   cpaEvents?: unknown[];
+  /** Already complete and measured (an upload): no waiting for a recorder to close it. */
+  complete?: { durationMs: number; format: string };
 }
 
 export interface RegistrarOptions {
@@ -53,7 +56,9 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
   const local = call.file.startsWith(`${o.asteriskDir}/`) ? join(o.root, call.file.slice(o.asteriskDir.length + 1)) : call.file;
   const rel = insideRoot(o.root, local);
   const abs = join(o.root, rel);
-  const wav = await waitForClosedWav(abs, o.closeTimeoutMs ?? 30_000);
+  const wav = call.complete
+    ? { durationMs: call.complete.durationMs, bytes: statSync(abs).size }
+    : await waitForClosedWav(abs, o.closeTimeoutMs ?? 30_000);
   const sha256 = await sha256File(abs);
   const rec = o.catalog.addRecording(
     {
@@ -65,7 +70,7 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
       endedAt: call.endedAt ?? null,
       durationMs: wav.durationMs,
       path: rel,
-      format: 'wav',
+      format: call.complete?.format ?? 'wav',
       sizeBytes: wav.bytes,
       sha256,
       cpaResult: call.cpaResult ?? null,

@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Logger } from '../log';
+import { uploadRouter, type UploadOptions } from './upload';
+
+export interface PortalOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  upload: Omit<UploadOptions, 'log'>;
+}
+
+export function portalApp(o: PortalOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((_req, res, next) => {
+    res.set({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    next();
+  });
+  app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
+  else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
+  app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));
+  return app;
+}
+
+/** Starts the portal; resolves with the address it listens on. */
+export async function startPortal(o: PortalOptions): Promise<{ server: Server; url: string }> {
+  const server = portalApp(o).listen(o.port, o.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Slow or stalled clients must not hold sockets forever.
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 20_000;
+  const a = server.address() as AddressInfo;
+  const url = `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+  o.log.info({ url }, 'portal listening');
+  return { server, url };
+}

@@ -1,0 +1,144 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import multer from 'multer';
+import { readAudioFile } from '../media';
+import type { Logger } from '../log';
+import type { Recording } from '../recordings';
+
+export interface UploadOptions {
+  /** Recordings root; uploads land in <root>/uploads/YYYY/MM/DD/. */
+  root: string;
+  /** Accepted bearer tokens (Authorization: Bearer <token>, or ?token= for IVRs that cannot set headers). */
+  tokens: string[];
+  maxBytes: number;
+  log: Logger;
+  /** Catalogue the stored file and queue its deliveries; resolves with the catalog row. */
+  register(file: { path: string; ani: string; dnis: string; durationMs: number; format: string }): Promise<Recording>;
+}
+
+const ANI = /^[0-9A-Za-z+*#]{0,32}$/;
+const DNIS = /^[0-9+*#]{1,32}$/;
+const FIELDS = new Set(['ANI', 'DNIS']);
+
+class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function tokenOk(given: string, tokens: string[]): boolean {
+  const g = Buffer.from(given);
+  return tokens.some((t) => {
+    const b = Buffer.from(t);
+    return b.length === g.length && timingSafeEqual(b, g);
+  });
+}
+
+function wantsXml(req: Request): boolean {
+  const a = String(req.headers.accept ?? '');
+  return /xml/.test(a) && !/json/.test(a.split(',')[0] ?? '');
+}
+
+/** The reply an IVR's <submit> can use: VoiceXML when it asks for XML, JSON otherwise. */
+function reply(req: Request, res: Response, status: number, body: { ok: boolean; id?: string; error?: string }): void {
+  if (wantsXml(req)) {
+    const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const vars = body.ok ? `<var name="recording_id" expr="'${esc(body.id ?? '')}'"/>` : `<var name="error" expr="'${esc(body.error ?? '')}'"/>`;
+    res
+      .status(status)
+      .type('application/voicexml+xml')
+      .send(`<?xml version="1.0" encoding="UTF-8"?>\n<vxml version="2.1" xmlns="http://www.w3.org/2001/vxml"><form>${vars}<block><return namelist="${body.ok ? 'recording_id' : 'error'}"/></block></form></vxml>\n`);
+  } else {
+    res.status(status).json(body);
+  }
+}
+
+/**
+ * POST /upload: an IVR's recording (multipart/form-data: ANI, DNIS, and the file part MSG). The file is
+ * written to a temporary name, checked to be audio, renamed into place (atomic) and catalogued before the
+ * 200. Anything wrong: 4xx with the reason, nothing kept.
+ */
+export function uploadRouter(o: UploadOptions): Router {
+  const incoming = join(o.root, '.incoming');
+  mkdirSync(incoming, { recursive: true });
+  const upload = multer({
+    storage: multer.diskStorage({
+      destination: incoming,
+      // Never the client's name: it could be a path.
+      filename: (_req, _file, cb) => cb(null, `${Date.now()}-${randomBytes(8).toString('hex')}.part`),
+    }),
+    limits: { fileSize: o.maxBytes, files: 1, fields: 4, fieldSize: 256, parts: 6, fieldNameSize: 32, headerPairs: 50 },
+  }).single('MSG');
+
+  const r = express.Router();
+  r.post(
+    '/upload',
+    (req, res, next) => {
+      const auth = String(req.headers.authorization ?? '');
+      const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof req.query.token === 'string' ? req.query.token : '';
+      if (!given || !tokenOk(given, o.tokens)) return reply(req, res, 401, { ok: false, error: 'missing or wrong upload token' });
+      if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? ''))) return reply(req, res, 415, { ok: false, error: 'send multipart/form-data with ANI, DNIS and the file part MSG' });
+      next();
+    },
+    (req, res, next) => upload(req, res, (err: unknown) => (err ? next(err) : next())),
+    async (req: Request, res: Response, next: NextFunction) => {
+      const tmp = req.file?.path;
+      try {
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (typeof body.MSG === 'string' || !req.file) throw new UploadError(400, 'MSG must be a file part (the recording)');
+        const unknown = Object.keys(body).filter((k) => !FIELDS.has(k));
+        if (unknown.length) throw new UploadError(400, `unknown field(s): ${unknown.join(', ')} (expected ANI, DNIS and the file MSG)`);
+        const ani = body.ANI;
+        const dnis = body.DNIS;
+        if (typeof ani !== 'string' || !ANI.test(ani)) throw new UploadError(400, 'ANI: up to 32 of 0-9 A-Z a-z + * #');
+        if (typeof dnis !== 'string' || !DNIS.test(dnis)) throw new UploadError(400, 'DNIS: 1 to 32 of 0-9 + * #');
+        let durationMs: number;
+        try {
+          const pcm = readAudioFile(tmp!); // by content: WAV (PCM16, mu-law, A-law)
+          durationMs = (pcm.samples.length * 1000) / pcm.sampleRate;
+        } catch (e) {
+          throw new UploadError(415, `MSG is not a WAV recording we can read: ${(e as Error).message.replace(tmp ?? '', 'MSG')}`);
+        }
+        if (durationMs <= 0) throw new UploadError(400, 'MSG holds no audio');
+        const now = new Date();
+        const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
+        const dir = join(o.root, 'uploads', day);
+        mkdirSync(dir, { recursive: true });
+        const final = join(dir, `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${ani || 'anonymous'}-${dnis}-${randomBytes(6).toString('hex')}.wav`);
+        renameSync(tmp!, final);
+        try {
+          const rec = await o.register({ path: final, ani, dnis, durationMs, format: 'wav' });
+          o.log.info({ recording: rec.id, ani, dnis, bytes: req.file.size }, 'upload catalogued');
+          reply(req, res, 200, { ok: true, id: rec.id });
+        } catch (e) {
+          rmSync(final, { force: true });
+          throw e;
+        }
+      } catch (e) {
+        if (tmp) rmSync(tmp, { force: true });
+        next(e);
+      }
+    },
+  );
+  // Errors of this router: multer's limits, our checks; anything else is a 500 without details.
+  r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (req.file?.path) rmSync(req.file.path, { force: true });
+    if (err instanceof UploadError) return reply(req, res, err.status, { ok: false, error: err.message });
+    if (err instanceof multer.MulterError) {
+      const status = err.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
+      const what = err.code === 'LIMIT_UNEXPECTED_FILE' ? `unexpected file field "${err.field ?? ''}" (only MSG)` : `${err.message}${err.field ? ` (${err.field})` : ''}`;
+      return reply(req, res, status, { ok: false, error: err.code === 'LIMIT_FILE_SIZE' ? `MSG larger than ${o.maxBytes} bytes` : what });
+    }
+    const msg = (err as Error)?.message ?? String(err);
+    // busboy's complaints about a broken body (truncated, bad boundary) are the client's fault.
+    if (/multipart|boundary|Unexpected end|part/i.test(msg)) return reply(req, res, 400, { ok: false, error: `malformed multipart body: ${msg}` });
+    o.log.error({ err: msg }, 'upload failed');
+    return reply(req, res, 500, { ok: false, error: 'internal error' });
+  });
+  return r;
+}
