@@ -79,6 +79,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     log: log.child({ module: 'transport' }),
     pollMs: t.pollMs,
     concurrency: t.concurrency,
+    leaseMs: t.leaseMs,
     maxAgeMs: t.maxAgeHours * 3600_000,
     baseBackoffMs: t.baseBackoffMs,
     maxBackoffMs: t.maxBackoffMs,
@@ -148,7 +149,9 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       ari.stop();
       rtp?.close();
       // Let recordings of calls that just ended reach the catalog before it closes.
-      await Promise.race([Promise.allSettled([...registering]), new Promise((r) => setTimeout(r, 35_000))]);
+      let cap: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...registering]), new Promise((r) => (cap = setTimeout(r, 35_000)))]);
+      clearTimeout(cap);
       stopping = true;
       await outbox.stop();
       catalog.close();

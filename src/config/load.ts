@@ -61,6 +61,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_DELIVERY_BASE_BACKOFF_MS', path: ['transport', 'baseBackoffMs'], type: 'int' },
   { env: 'DC_DELIVERY_MAX_BACKOFF_MS', path: ['transport', 'maxBackoffMs'], type: 'int' },
   { env: 'DC_DELIVERY_POLL_MS', path: ['transport', 'pollMs'], type: 'int' },
+  { env: 'DC_DELIVERY_LEASE_MS', path: ['transport', 'leaseMs'], type: 'int' },
+  { env: 'DC_DELIVERY_CONCURRENCY', path: ['transport', 'concurrency'], type: 'int' },
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
 ];

@@ -118,6 +118,8 @@ export const configSchema = z
         maxBackoffMs: z.number().int().min(100).max(24 * 3600_000).default(3600_000),
         concurrency: z.number().int().min(1).max(64).default(4),
         pollMs: z.number().int().min(10).max(60_000).default(1000),
+        // A delivery a dead worker left 'sending' is taken again after this long.
+        leaseMs: z.number().int().min(500).max(24 * 3600_000).default(10 * 60_000),
         // Extra routes from a config file: deliveries chosen by DNIS pattern.
         routes: z
           .array(

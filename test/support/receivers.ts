@@ -42,6 +42,8 @@ export class WebhookReceiver {
   readonly hits: WebhookHit[] = [];
   readonly delivered = new Map<string, WebhookHit>();
   respond: (n: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 });
+  /** Answer this much later (a slow CRM). */
+  delayMs = 0;
   private server: Server | undefined;
   port = 0;
 
@@ -75,7 +77,7 @@ export class WebhookReceiver {
         };
         this.hits.push(hit);
         if (status >= 200 && status < 300 && !this.delivered.has(hit.idempotencyKey)) this.delivered.set(hit.idempotencyKey, hit);
-        res.writeHead(status, headers).end(status < 300 ? 'ok' : 'not now');
+        setTimeout(() => res.writeHead(status, headers).end(status < 300 ? 'ok' : 'not now'), this.delayMs);
       });
     });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
