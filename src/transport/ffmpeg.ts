@@ -42,11 +42,12 @@ export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): { path: str
   }
   const stat = fromPackage('ffmpeg-static');
   if (stat) return { path: stat, from: 'ffmpeg-static' };
+  // Its 2018 static build ships inside the package (works offline; has mp3, opus, mu-law, A-law). Point
+  // FFMPEG_PATH at /usr/bin/ffmpeg to use a newer system build instead.
   const installer = fromPackage('@ffmpeg-installer/ffmpeg');
-  const onPath = (env.PATH ?? '').split(delimiter).map((d) => executable(join(d, 'ffmpeg'))).find(Boolean);
-  // The installer's 2018 build works but is old: a system ffmpeg on PATH is preferred over it.
-  if (onPath) return { path: onPath, from: 'PATH' };
   if (installer) return { path: installer, from: '@ffmpeg-installer/ffmpeg' };
+  const onPath = (env.PATH ?? '').split(delimiter).map((d) => executable(join(d, 'ffmpeg'))).find(Boolean);
+  if (onPath) return { path: onPath, from: 'PATH' };
   throw new ConversionError('no ffmpeg found: set FFMPEG_PATH, or install ffmpeg (apt-get install ffmpeg)');
 }
 
