@@ -5,7 +5,8 @@ import { CpaParamError, resolveParams, type CpaParams } from './cpa';
 import { RtpReceiver } from './media';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Catalog, registerRecording, type Route } from './recordings';
+import { randomBytes } from 'node:crypto';
+import { Catalog, registerRecording, signedDownloadUrl, type Recording, type Route } from './recordings';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import type { CallSummary } from './ari';
 import { startPortal } from './portal';
@@ -34,14 +35,14 @@ export function routesOf(cfg: Config): Route[] {
   ];
 }
 
-function transportHandlers(cfg: Config): Partial<Record<'webhook' | 'email', DeliveryHandler>> {
+function transportHandlers(cfg: Config, link: (rec: Recording) => string): Partial<Record<'webhook' | 'email', DeliveryHandler>> {
   const t = cfg.transport;
   const handlers: Partial<Record<'webhook' | 'email', DeliveryHandler>> = {};
-  if (t.webhookSecret) handlers.webhook = webhookHandler({ secret: t.webhookSecret });
+  if (t.webhookSecret) handlers.webhook = webhookHandler({ secret: t.webhookSecret, mode: t.webhookMode, link });
   handlers.email = emailHandler({
     smtp: { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom },
     maxAttachmentBytes: t.maxAttachmentBytes,
-    publicUrl: t.publicUrl,
+    link,
   });
   return handlers;
 }
@@ -71,10 +72,13 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   const catalog = new Catalog(cfg.recordings.catalogFile);
   const routes = routesOf(cfg);
   const t = cfg.transport;
+  const linkSecret = cfg.portal.linkSecret ?? randomBytes(32).toString('base64url');
+  if (!cfg.portal.linkSecret) log.warn('portal.linkSecret (DC_LINK_SECRET) not set: download links are signed with a random key and stop working after a restart');
+  const link = (rec: Recording) => signedDownloadUrl(t.publicUrl, linkSecret, rec.id, cfg.portal.linkTtlHours * 3600_000);
   const outbox = new OutboxWorker({
     catalog,
     root: cfg.recordings.localDir,
-    handlers: transportHandlers(cfg),
+    handlers: transportHandlers(cfg, link),
     format: t.format,
     log: log.child({ module: 'transport' }),
     pollMs: t.pollMs,
@@ -119,6 +123,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     host: cfg.portal.host,
     port: cfg.portal.port,
     log: log.child({ module: 'portal' }),
+    downloads: { catalog, root: cfg.recordings.localDir, linkSecret },
     upload: {
       root: cfg.recordings.localDir,
       tokens: cfg.portal.uploadTokens,

@@ -102,6 +102,8 @@ export const configSchema = z
         format: z.enum(['mp3', 'wav', 'opus']).default('mp3'),
         webhookUrl: httpUrl.optional(),
         webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+        // multipart: the audio in the POST; link: JSON with a signed download link to the portal.
+        webhookMode: z.enum(['multipart', 'link']).default('multipart'),
         emailTo: z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated').optional(),
         emailFrom: z.string().min(3).default('dialplan-companion@localhost'),
         smtpHost: z.string().min(1).default('127.0.0.1'),
@@ -143,6 +145,10 @@ export const configSchema = z
         // Tokens an IVR presents to POST /upload; none = uploads are off.
         uploadTokens: z.array(z.string().min(16, 'each token at least 16 characters')).default([]),
         maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+        // Signs download links in e-mails and link-mode webhooks; without it a random one is made at start
+        // (links then stop working after a restart).
+        linkSecret: z.string().min(16, 'at least 16 characters').optional(),
+        linkTtlHours: z.number().min(0.01).max(24 * 30).default(7 * 24),
       })
       .strict()
       .prefault({}),

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from '../log';
 import { uploadRouter, type UploadOptions } from './upload';
+import { downloadRouter, type DownloadOptions } from './download';
 
 export interface PortalOptions {
   host: string;
   port: number;
   log: Logger;
   upload: Omit<UploadOptions, 'log'>;
+  downloads: DownloadOptions;
 }
 
 export function portalApp(o: PortalOptions): Express {
@@ -20,6 +22,7 @@ export function portalApp(o: PortalOptions): Express {
     next();
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  app.use(downloadRouter(o.downloads));
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
   else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
   app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));

@@ -5,3 +5,4 @@ export type { Recording, NewRecording, Delivery, NewDelivery, DeliveryStatus, De
 export { insideRoot, sha256File, PathOutsideRootError } from './file-store';
 export { registerRecording, routesFor } from './register';
 export type { Route, FinishedCall, RegistrarOptions } from './register';
+export { signedDownloadUrl, verifyDownload } from './signed-link';

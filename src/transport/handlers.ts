@@ -20,20 +20,24 @@ export function recordingMetadata(rec: Recording): Record<string, unknown> {
   };
 }
 
-export function webhookHandler(o: { secret: string; timeoutMs?: number }): DeliveryHandler {
-  return (d, rec, audio) =>
-    postRecording({
+export function webhookHandler(o: { secret: string; timeoutMs?: number; mode?: 'multipart' | 'link'; link?: (rec: Recording) => string }): DeliveryHandler {
+  return (d, rec, audio) => {
+    const byLink = o.mode === 'link' && o.link;
+    return postRecording({
       url: d.target,
       secret: o.secret,
       // The same recording to the same route is the same delivery, whatever attempt or worker sends it.
       idempotencyKey: `${rec.id}:${d.route}`,
-      metadata: { ...recordingMetadata(rec), audio: { format: audio.name.split('.').pop(), content_type: audio.contentType, size_bytes: audio.bytes } },
-      file: audio,
+      metadata: byLink
+        ? { ...recordingMetadata(rec), audio: { url: o.link!(rec), format: rec.format } }
+        : { ...recordingMetadata(rec), audio: { format: audio.name.split('.').pop(), content_type: audio.contentType, size_bytes: audio.bytes } },
+      file: byLink ? undefined : audio,
       timeoutMs: o.timeoutMs,
     });
+  };
 }
 
-export function emailHandler(o: { smtp: SmtpConfig; maxAttachmentBytes: number; publicUrl: string }): DeliveryHandler {
+export function emailHandler(o: { smtp: SmtpConfig; maxAttachmentBytes: number; link: (rec: Recording) => string }): DeliveryHandler {
   const transport = mailer(o.smtp);
   return (d, rec, audio) => {
     const attach = audio.bytes <= o.maxAttachmentBytes;
@@ -54,8 +58,7 @@ export function emailHandler(o: { smtp: SmtpConfig; maxAttachmentBytes: number; 
         'Asterisk uniqueid': rec.uniqueid ?? '-',
       },
       attachment: attach ? audio : undefined,
-      // The portal serves recordings by id, behind its login.
-      link: attach ? undefined : `${o.publicUrl.replace(/\/$/, '')}/recordings/${encodeURIComponent(rec.id)}`,
+      link: attach ? undefined : o.link(rec),
     });
   };
 }

@@ -39,7 +39,7 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | undef
 
 /**
  * POSTs one recording to a CRM webhook: multipart/form-data with a JSON `metadata` part and the `audio`
- * file, signed (HMAC-SHA256 of timestamp + body), with the delivery's idempotency key. 2xx = delivered;
+ * file (or, in link mode, the metadata alone as JSON with a signed download link), signed (HMAC-SHA256 of timestamp + body), with the delivery's idempotency key. 2xx = delivered;
  * network errors, 408, 429 and 5xx = retry; any other 4xx = dead at once (the request itself is wrong).
  */
 export async function postRecording(o: {
@@ -47,10 +47,13 @@ export async function postRecording(o: {
   secret: string;
   idempotencyKey: string;
   metadata: unknown;
-  file: { path: string; name: string; contentType: string };
+  /** The audio as a part; absent: a JSON body (the metadata carries a download link instead). */
+  file?: { path: string; name: string; contentType: string };
   timeoutMs?: number;
 }): Promise<AttemptResult> {
-  const { body, contentType } = multipart(o.metadata, { name: o.file.name, contentType: o.file.contentType, data: await readFile(o.file.path) });
+  const { body, contentType } = o.file
+    ? multipart(o.metadata, { name: o.file.name, contentType: o.file.contentType, data: await readFile(o.file.path) })
+    : { body: Buffer.from(JSON.stringify(o.metadata)), contentType: 'application/json' };
   const timestamp = String(Math.floor(Date.now() / 1000));
   let res: Response;
   try {

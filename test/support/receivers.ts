@@ -71,7 +71,9 @@ export class WebhookReceiver {
           idempotencyKey: String(req.headers['idempotency-key'] ?? ''),
           signatureValid: got.length === want.length && timingSafeEqual(Buffer.from(got), Buffer.from(want)),
           userAgent: String(req.headers['user-agent'] ?? ''),
-          metadata: meta ? (JSON.parse(meta.data.toString()) as Record<string, unknown>) : {},
+          metadata: meta
+            ? (JSON.parse(meta.data.toString()) as Record<string, unknown>)
+            : /json/.test(String(req.headers['content-type'])) ? (JSON.parse(body.toString()) as Record<string, unknown>) : {},
           audio: audio?.data ?? Buffer.alloc(0),
           audioType: audio?.type ?? '',
         };
