@@ -37,8 +37,17 @@ async function main(): Promise<number> {
   const local = join(chroot, asteriskPath);
   await waitForClosedWav(local);
   const wav = parseWav(readFileSync(local));
+  const lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const cpa = lines.filter((l) => l.msg === 'CPA event' && l.uniqueid === ended!.uniqueid).map((l) => `${String(l.cpa)}@${String(l.at_ms)}ms`);
+  let catalogued: Record<string, unknown> | undefined;
+  for (let i = 0; i < 50 && !catalogued; i++) {
+    catalogued = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'recording catalogued' && l.uniqueid === ended!.uniqueid);
+    if (!catalogued) await new Promise((res) => setTimeout(res, 200));
+  }
   process.stdout.write(
     `call ${String(ended.uniqueid)} ended (${String(ended.cause)})\n` +
+      `CPA heard: ${cpa.join(', ') || '(nothing)'}\n` +
+      `catalogued as ${catalogued ? String(catalogued.recording) : '(not yet)'}: node dist/src/cli.js recordings show ${catalogued ? String(catalogued.recording) : 'ID'}\n` +
       `recording: ${local}\n` +
       `           ${(wav.samples.length / wav.sampleRate).toFixed(1)} s, ${wav.sampleRate} Hz (Asterisk wrote ${asteriskPath})\n`,
   );
