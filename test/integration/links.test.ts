@@ -6,39 +6,31 @@ import { join } from 'node:path';
 import { encodeWav } from '../../src/media';
 import { verifyDownload, signedDownloadUrl } from '../../src/recordings';
 import { Signal } from '../../scripts/lib/signals';
-import { ensureSandbox, waitFor } from '../support/sandbox';
-import { startTestService, type TestService } from '../support/service';
-import { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { waitFor } from '../support/sandbox';
+import type { TestService } from '../support/service';
+import type { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { startWithReceivers, type DeliveryFixture } from '../support/delivery-fixture';
 
 const TOKEN = 'ivr-upload-token-links-0123456789';
 const SECRET = 'crm-shared-secret-for-links-0003';
 let svc: TestService;
-const rx = new WebhookReceiver(SECRET);
-const smtp = new SmtpSink();
+let rx: WebhookReceiver;
+let smtp: SmtpSink;
+let fx: DeliveryFixture;
 
 beforeAll(async () => {
-  const chroot = await ensureSandbox();
-  await rx.listen();
-  await smtp.listen();
-  svc = await startTestService(chroot, {
+  fx = await startWithReceivers(SECRET, 'big@example.test', {
     DC_RECORDINGS_LOCAL_DIR: join(mkdtempSync(join(tmpdir(), 'dc-links-')), 'rec'),
     DC_UPLOAD_TOKENS: TOKEN,
-    DC_WEBHOOK_URL: rx.url,
-    DC_WEBHOOK_SECRET: SECRET,
     DC_WEBHOOK_MODE: 'link',
-    DC_EMAIL_TO: 'big@example.test',
-    DC_SMTP_PORT: String(smtp.port),
-    DC_SMTP_SECURITY: 'none',
     DC_MAX_ATTACHMENT_BYTES: '1000',
     DC_LINK_SECRET: 'link-secret-for-tests-0123456789',
-    DC_DELIVERY_POLL_MS: '200',
   });
+  ({ svc, rx, smtp } = fx);
 }, 600_000);
 
 afterAll(async () => {
-  await svc?.stop();
-  await rx.close();
-  await smtp.close();
+  await fx?.stop();
 });
 
 test('too large to attach: the e-mail and a link-mode webhook carry a signed link that serves the recording', async () => {

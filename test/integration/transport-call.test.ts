@@ -1,35 +1,26 @@
 // A real *123 call through the sandbox Asterisk ends up, converted to mp3, at a CRM webhook (signed) and
 // in a mailbox (a real SMTP server on loopback).
-import { ensureSandbox, waitFor } from '../support/sandbox';
+import { waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
-import { startTestService, type TestService } from '../support/service';
-import { SmtpSink, WebhookReceiver } from '../support/receivers';
+import type { TestService } from '../support/service';
+import type { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { startWithReceivers, type DeliveryFixture } from '../support/delivery-fixture';
 import { decodedSeconds } from '../support/audio';
 
 const SECRET = 'crm-shared-secret-for-tests-0001';
 let svc: TestService;
-const rx = new WebhookReceiver(SECRET);
-const smtp = new SmtpSink();
+let rx: WebhookReceiver;
+let smtp: SmtpSink;
+let fx: DeliveryFixture;
 
 beforeAll(async () => {
-  const chroot = await ensureSandbox();
-  await rx.listen();
-  await smtp.listen();
-  svc = await startTestService(chroot, {
-    DC_WEBHOOK_URL: rx.url,
-    DC_WEBHOOK_SECRET: SECRET,
-    DC_EMAIL_TO: 'agents@example.test',
-    DC_SMTP_PORT: String(smtp.port),
-    DC_SMTP_SECURITY: 'none',
-    DC_DELIVERY_POLL_MS: '200',
-  });
+  fx = await startWithReceivers(SECRET, 'agents@example.test');
+  ({ svc, rx, smtp } = fx);
   await waitFor('ARI connection', () => svc.ari.connected, 20_000);
 }, 600_000);
 
 afterAll(async () => {
-  await svc?.stop();
-  await rx.close();
-  await smtp.close();
+  await fx?.stop();
 });
 
 test('a sandbox call is catalogued and delivered to the webhook and by e-mail', async () => {

@@ -4,40 +4,28 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { encodeWav } from '../../src/media';
 import { Signal } from '../../scripts/lib/signals';
-import { ensureSandbox, waitFor } from '../support/sandbox';
-import { startTestService, type TestService } from '../support/service';
-import { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { waitFor } from '../support/sandbox';
+import type { TestService } from '../support/service';
+import type { SmtpSink, WebhookReceiver } from '../support/receivers';
+import { startWithReceivers, type DeliveryFixture } from '../support/delivery-fixture';
 import { decodedSeconds } from '../support/audio';
 
 const TOKEN = 'ivr-upload-token-0123456789abcdef';
 const SECRET = 'crm-shared-secret-for-tests-0002';
 const root = join(mkdtempSync(join(tmpdir(), 'dc-upload-')), 'recordings');
 let svc: TestService;
-const rx = new WebhookReceiver(SECRET);
-const smtp = new SmtpSink();
+let rx: WebhookReceiver;
+let smtp: SmtpSink;
+let fx: DeliveryFixture;
 const wav3s = encodeWav(new Signal().speech(2000).silence(1000).noise(-50).pcm(), 8000);
 
 beforeAll(async () => {
-  const chroot = await ensureSandbox();
-  await rx.listen();
-  await smtp.listen();
-  svc = await startTestService(chroot, {
-    DC_RECORDINGS_LOCAL_DIR: root,
-    DC_UPLOAD_TOKENS: TOKEN,
-    DC_MAX_UPLOAD_BYTES: String(200 * 1024),
-    DC_WEBHOOK_URL: rx.url,
-    DC_WEBHOOK_SECRET: SECRET,
-    DC_EMAIL_TO: 'ivr@example.test',
-    DC_SMTP_PORT: String(smtp.port),
-    DC_SMTP_SECURITY: 'none',
-    DC_DELIVERY_POLL_MS: '200',
-  });
+  fx = await startWithReceivers(SECRET, 'ivr@example.test', { DC_RECORDINGS_LOCAL_DIR: root, DC_UPLOAD_TOKENS: TOKEN, DC_MAX_UPLOAD_BYTES: String(200 * 1024) });
+  ({ svc, rx, smtp } = fx);
 }, 600_000);
 
 afterAll(async () => {
-  await svc?.stop();
-  await rx.close();
-  await smtp.close();
+  await fx?.stop();
 });
 
 function form(fields: [string, string][], file?: { field: string; name: string; type: string; data: Buffer }): { body: Buffer; type: string } {

@@ -1,0 +1,38 @@
+import { ensureSandbox } from './sandbox';
+import { startTestService, type TestService } from './service';
+import { SmtpSink, WebhookReceiver } from './receivers';
+
+export interface DeliveryFixture {
+  svc: TestService;
+  rx: WebhookReceiver;
+  smtp: SmtpSink;
+  stop(): Promise<void>;
+}
+
+/** The service with a real webhook receiver and a real SMTP server on loopback as its delivery routes. */
+export async function startWithReceivers(secret: string, emailTo: string, env: Record<string, string> = {}): Promise<DeliveryFixture> {
+  const chroot = await ensureSandbox();
+  const rx = new WebhookReceiver(secret);
+  const smtp = new SmtpSink();
+  await rx.listen();
+  await smtp.listen();
+  const svc = await startTestService(chroot, {
+    DC_WEBHOOK_URL: rx.url,
+    DC_WEBHOOK_SECRET: secret,
+    DC_EMAIL_TO: emailTo,
+    DC_SMTP_PORT: String(smtp.port),
+    DC_SMTP_SECURITY: 'none',
+    DC_DELIVERY_POLL_MS: '200',
+    ...env,
+  });
+  return {
+    svc,
+    rx,
+    smtp,
+    async stop() {
+      await svc.stop();
+      await rx.close();
+      await smtp.close();
+    },
+  };
+}
