@@ -1,5 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
+import { resolveFfmpeg } from '../transport';
+import { routesOf } from '../serve';
 import type { Command } from './command';
 
 interface Check {
@@ -60,6 +64,21 @@ Exit code 0 when every check passes, 1 otherwise.`,
       }
       checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
       checks.push(checkDir('recordings dir', cfg.recordings.localDir));
+      try {
+        const ff = resolveFfmpeg();
+        const v = execFileSync(ff.path, ['-version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0];
+        checks.push({ name: 'ffmpeg', ok: true, detail: `${ff.path} (${ff.from}): ${v}` });
+      } catch (e) {
+        checks.push({ name: 'ffmpeg', ok: false, detail: (e as Error).message });
+      }
+      try {
+        accessSync(dirname(cfg.recordings.catalogFile), constants.W_OK);
+        checks.push({ name: 'catalog', ok: true, detail: `${cfg.recordings.catalogFile} (directory writable)` });
+      } catch (e) {
+        checks.push({ name: 'catalog', ok: false, detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      }
+      const routes = routesOf(cfg);
+      checks.push({ name: 'delivery routes', ok: true, warn: routes.length === 0, detail: routes.length ? routes.map((r) => `${r.name} (${r.kind} ${r.kind === 'webhook' ? new URL(r.target).origin : r.target})`).join(', ') : 'none: recordings are catalogued but not delivered (set DC_WEBHOOK_URL or DC_EMAIL_TO)' });
     }
     const ok = checks.every((c) => c.ok);
     if (values.json) {
