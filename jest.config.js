@@ -6,5 +6,7 @@ module.exports = {
   // Integration tests share one sandbox Asterisk: one file at a time.
   maxWorkers: 1,
   testTimeout: 120000,
+  // A test that fails half-way may leave a server open; CI must end anyway rather than wait for its limit.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

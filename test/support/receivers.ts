@@ -87,8 +87,12 @@ export class WebhookReceiver {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const s = this.server;
     this.server = undefined;
+    if (!s) return;
+    const closed = new Promise<void>((r) => s.close(() => r()));
+    s.closeAllConnections();
+    await closed;
   }
 }
 
