@@ -6,6 +6,25 @@ import { parseWav } from '../src/media';
 import { waitForClosedWav } from '../src/recordings';
 import { runSipp } from './lib/sipp-caller';
 
+type LogLine = Record<string, unknown>;
+
+/** Waits (up to 10 s) for the companion's log to hold a line that matches. */
+async function logLine(logFile: string, match: (l: LogLine) => boolean): Promise<LogLine | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const hit = readLog(logFile).reverse().find(match);
+    if (hit) return hit;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return undefined;
+}
+
+function readLog(logFile: string): LogLine[] {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
 async function main(): Promise<number> {
   const [logFile, chroot, dial = '*1234175551234', talk = '8000'] = process.argv.slice(2);
   if (!logFile || !chroot) {
@@ -19,16 +38,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const dnis = dial.slice(4);
-  let ended: Record<string, unknown> | undefined;
-  for (let i = 0; i < 50 && !ended; i++) {
-    ended = readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .reverse()
-      .find((l) => l.msg === 'call ended' && l.dnis === dnis);
-    if (!ended) await new Promise((res) => setTimeout(res, 200));
-  }
+  const ended = await logLine(logFile, (l) => l.msg === 'call ended' && l.dnis === dnis);
   if (!ended) {
     process.stderr.write(`the companion logged no 'call ended' for ${dnis}: see ${logFile}\n`);
     return 1;
@@ -37,13 +47,10 @@ async function main(): Promise<number> {
   const local = join(chroot, asteriskPath);
   await waitForClosedWav(local);
   const wav = parseWav(readFileSync(local));
-  const lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const cpa = lines.filter((l) => l.msg === 'CPA event' && l.uniqueid === ended!.uniqueid).map((l) => `${String(l.cpa)}@${String(l.at_ms)}ms`);
-  let catalogued: Record<string, unknown> | undefined;
-  for (let i = 0; i < 50 && !catalogued; i++) {
-    catalogued = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'recording catalogued' && l.uniqueid === ended!.uniqueid);
-    if (!catalogued) await new Promise((res) => setTimeout(res, 200));
-  }
+  const cpa = readLog(logFile)
+    .filter((l) => l.msg === 'CPA event' && l.uniqueid === ended.uniqueid)
+    .map((l) => `${String(l.cpa)}@${String(l.at_ms)}ms`);
+  const catalogued = await logLine(logFile, (l) => l.msg === 'recording catalogued' && l.uniqueid === ended.uniqueid);
   process.stdout.write(
     `call ${String(ended.uniqueid)} ended (${String(ended.cause)})\n` +
       `CPA heard: ${cpa.join(', ') || '(nothing)'}\n` +

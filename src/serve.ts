@@ -102,22 +102,22 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       cfg.recordingKeys.pause || cfg.recordingKeys.resume || cfg.recordingKeys.stop ? { keys: cfg.recordingKeys, ami: { ...cfg.ami, timeoutMs: 5000 } } : undefined,
   });
   const recLog = log.child({ module: 'recordings' });
+  const registrar = { catalog, root: cfg.recordings.localDir, asteriskDir: cfg.recordings.asteriskDir, routes, log: recLog, onRegistered: () => outbox.kick() };
   // A finished call's recording goes into the catalog (with its deliveries) as soon as MixMonitor has
   // closed it; a failure is retried, so a slow disk or a long close does not lose the recording.
   const registering = new Set<Promise<unknown>>();
+  let stopping = false;
   const register = (s: CallSummary, attempt = 1): void => {
     if (!s.recordingFile) return;
-    const p = registerRecording(
-      { catalog, root: cfg.recordings.localDir, asteriskDir: cfg.recordings.asteriskDir, routes, log: recLog, onRegistered: () => outbox.kick() },
-      { uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents },
-    ).catch((e: unknown) => {
+    const p = registerRecording(registrar, {
+      uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents,
+    }).catch((e: unknown) => {
       recLog.error({ uniqueid: s.uniqueid, file: s.recordingFile, attempt, err: (e as Error).message }, 'recording not catalogued yet');
       if (attempt < 10 && !stopping) setTimeout(() => register(s, attempt + 1), 10_000 * attempt).unref();
     });
     registering.add(p);
     void p.finally(() => registering.delete(p));
   };
-  let stopping = false;
   stasis.on('call-ended', (s: CallSummary) => register(s));
   const portal = await startPortal({
     host: cfg.portal.host,
@@ -129,10 +129,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       tokens: cfg.portal.uploadTokens,
       maxBytes: cfg.portal.maxUploadBytes,
       register: (f) =>
-        registerRecording(
-          { catalog, root: cfg.recordings.localDir, asteriskDir: cfg.recordings.asteriskDir, routes, log: recLog, onRegistered: () => outbox.kick() },
-          { uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } },
-        ),
+        registerRecording(registrar, { uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } }),
     },
   });
   log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name) }, 'starting');

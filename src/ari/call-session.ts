@@ -4,11 +4,10 @@ import type { RtpCodec, RtpReceiver } from '../media';
 import type { AriPort } from './ari-client';
 import { CalleeTap } from './tap/callee-tap';
 import { CpaActions, type CpaActionConfig } from './tap/cpa-actions';
+import { CALLEE_ARG, callIds, type CallIds } from './call-ids';
 import { RecordingKeys, type RecordingKeysConfig, type RecordingState } from './recording-keys';
 import { amiAction, type AmiOptions } from '../ami';
 
-/** Stasis argument that marks the callee leg we originated (the caller's id follows it). */
-export const CALLEE_ARG = 'dc-callee';
 
 export type CallState = 'answering' | 'dialing' | 'bridged' | 'ending' | 'ended';
 
@@ -67,9 +66,7 @@ const HANGUP_REASON_BY_CAUSE: Record<number, string> = { 17: 'busy', 18: 'no_ans
  * every step tolerates "already gone".
  */
 export class CallSession {
-  readonly calleeId: string;
-  readonly bridgeId: string;
-  private readonly ringbackId: string;
+  readonly ids: CallIds;
   state: CallState = 'answering';
   private calleeStarted = false;
   private calleeCreated = false;
@@ -89,9 +86,7 @@ export class CallSession {
 
   constructor(private readonly o: CallSessionOptions) {
     // Ids derived from the caller's uniqueid: every object this call creates can be traced back to it.
-    this.calleeId = `${o.callerId}-callee`;
-    this.bridgeId = `${o.callerId}-bridge`;
-    this.ringbackId = `${o.callerId}-ringback`;
+    this.ids = callIds(o.callerId);
     const rec = o.recording;
     if (rec) {
       const channel = o.callerName;
@@ -114,12 +109,13 @@ export class CallSession {
 
   /** Channel ids this session owns (for event routing). */
   get channelIds(): string[] {
-    return [this.o.callerId, this.calleeId, `${this.calleeId};2`, `${this.o.callerId}-snoop`, `${this.o.callerId}-tapmedia`];
+    const i = this.ids;
+    return [i.caller, i.callee, i.calleeOther, i.snoop, i.tapMedia];
   }
 
   /** A channel of ours entered Stasis: the callee answering, or a tap channel ready for its bridge. */
   async channelStarted(channelId: string): Promise<void> {
-    if (channelId === this.calleeId) return this.calleeAnswered();
+    if (channelId === this.ids.callee) return this.calleeAnswered();
     this.startedChannels.add(channelId);
     this.stasisWaiters.get(channelId)?.();
   }
@@ -166,11 +162,11 @@ export class CallSession {
       config: t.actions,
       log,
       setCallerVar: (name, value) => ari.setVariable(this.o.callerId, name, value).catch(() => undefined),
-      playToCaller: (media) => ari.playOnChannel(this.o.callerId, media, `${this.o.callerId}-cpa-tone`).catch(() => undefined),
+      playToCaller: (media) => ari.playOnChannel(this.o.callerId, media, this.ids.liveTone).catch(() => undefined),
       playToCall: async (media) => {
-        const id = `${this.o.callerId}-drop`;
+        const id = this.ids.drop;
         const done = this.waitPlayback(id, 120_000);
-        await ari.playOnBridge(this.bridgeId, media, id);
+        await ari.playOnBridge(this.ids.bridge, media, id);
         await done;
       },
       endCall: (why) => void this.teardown(why),
@@ -183,8 +179,7 @@ export class CallSession {
       rtpTarget: t.rtpTarget,
       codec: t.codec,
       params: t.params,
-      callerId: this.o.callerId,
-      calleeId: this.calleeId,
+      ids: this.ids,
       answeredAt: this.answeredAt.getTime(),
       stasisStarted: (id, ms) => this.waitStasisStart(id, ms),
       onEvent: (e) => {
@@ -207,25 +202,25 @@ export class CallSession {
       this.recordingFile = await ari.getVariable(this.o.callerId, 'MIXMONITOR_FILENAME').catch(() => undefined);
       log.info({ ani: this.o.ani, dnis: this.o.dnis, recording: this.recordingFile }, 'caller answered');
       if (this.isEnding()) return;
-      await ari.createBridge(this.bridgeId, 'mixing', `dc-${this.o.dnis}`);
+      await ari.createBridge(this.ids.bridge, 'mixing', `dc-${this.o.dnis}`);
       this.bridgeCreated = true;
       if (this.isEnding()) return void this.cleanupLate();
       // Ringback so the agent hears progress while the far end rings; ignored if it fails.
-      ari.playOnChannel(this.o.callerId, 'tone:ring', this.ringbackId).catch(() => undefined);
+      ari.playOnChannel(this.o.callerId, 'tone:ring', this.ids.ringback).catch(() => undefined);
       this.state = 'dialing';
       const endpoint = this.o.endpoint.replace('${NUMBER}', this.o.dnis);
       await ari.originate({
         endpoint,
         app: this.o.app,
         appArgs: `${CALLEE_ARG},${this.o.callerId}`,
-        channelId: this.calleeId,
-        otherChannelId: `${this.calleeId};2`,
+        channelId: this.ids.callee,
+        otherChannelId: this.ids.calleeOther,
         callerId: this.o.ani,
         timeoutSec: this.o.dialTimeoutSec,
         originator: this.o.callerId,
       });
       this.calleeCreated = true;
-      log.info({ endpoint, callee: this.calleeId }, 'dialing callee');
+      log.info({ endpoint, callee: this.ids.callee }, 'dialing callee');
       if (this.isEnding()) void this.cleanupLate();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'call setup failed');
@@ -244,10 +239,10 @@ export class CallSession {
     }
     this.answeredAt = new Date();
     try {
-      await ari.stopPlayback(this.ringbackId).catch(() => undefined);
-      await ari.addToBridge(this.bridgeId, [this.o.callerId, this.calleeId]);
+      await ari.stopPlayback(this.ids.ringback).catch(() => undefined);
+      await ari.addToBridge(this.ids.bridge, [this.o.callerId, this.ids.callee]);
       this.state = 'bridged';
-      log.info({ callee: this.calleeId }, 'callee answered, bridged');
+      log.info({ callee: this.ids.callee }, 'callee answered, bridged');
       this.startTap();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'bridging failed');
@@ -260,7 +255,7 @@ export class CallSession {
     if (this.tap?.channelIds.includes(channelId)) return; // tap channels come and go with the tap
     if (channelId === this.o.callerId) {
       await this.teardown('caller hung up');
-    } else if (channelId === this.calleeId) {
+    } else if (channelId === this.ids.callee) {
       if (!this.calleeStarted && cause !== undefined) {
         // Never answered: busy, no answer, unreachable. Tell the caller why.
         await this.teardown(`dial failed: ${causeTxt ?? cause}`, HANGUP_REASON_BY_CAUSE[cause] ?? 'normal');
@@ -281,8 +276,8 @@ export class CallSession {
       if (!e?.notFound) log.warn({ err: e?.message }, 'late cleanup step failed');
     };
     await Promise.all([
-      this.calleeCreated ? ari.hangup(this.calleeId).catch(quiet) : Promise.resolve(),
-      this.bridgeCreated ? ari.destroyBridge(this.bridgeId).catch(quiet) : Promise.resolve(),
+      this.calleeCreated ? ari.hangup(this.ids.callee).catch(quiet) : Promise.resolve(),
+      this.bridgeCreated ? ari.destroyBridge(this.ids.bridge).catch(quiet) : Promise.resolve(),
     ]);
   }
 
@@ -305,15 +300,15 @@ export class CallSession {
       if (!e?.notFound) log.warn({ err: e?.message, what }, 'teardown step failed');
     };
     const steps: Promise<void>[] = [ari.hangup(this.o.callerId, callerReason).catch(ignoreGone('hangup caller'))];
-    if (this.calleeCreated) steps.push(ari.hangup(this.calleeId).catch(ignoreGone('hangup callee')));
-    if (this.bridgeCreated) steps.push(ari.destroyBridge(this.bridgeId).catch(ignoreGone('destroy bridge')));
+    if (this.calleeCreated) steps.push(ari.hangup(this.ids.callee).catch(ignoreGone('hangup callee')));
+    if (this.bridgeCreated) steps.push(ari.destroyBridge(this.ids.bridge).catch(ignoreGone('destroy bridge')));
     await Promise.all(steps);
     this.state = 'ended';
     const summary: CallSummary = {
       uniqueid: this.o.callerId,
       ani: this.o.ani,
       dnis: this.o.dnis,
-      calleeChannelId: this.calleeId,
+      calleeChannelId: this.ids.callee,
       recordingFile: this.recordingFile,
       startedAt: this.startedAt,
       answeredAt: this.answeredAt,

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { callLogger, type Logger } from '../log';
 import type { AriEvent, AriPort } from './ari-client';
-import { CALLEE_ARG, CallSession, type CallSessionOptions, type CallSummary } from './call-session';
+import { CallSession, type CallSessionOptions, type CallSummary } from './call-session';
+import { callerOf } from './call-ids';
 
 export interface StasisAppOptions {
   ari: AriPort & EventEmitter;
@@ -37,9 +38,8 @@ export class StasisApp extends EventEmitter {
 
   private async dispatch(ev: AriEvent): Promise<void> {
     if (ev.type === 'PlaybackFinished' && ev.playback) {
-      // Our playback ids start with the caller's channel id.
       const id = ev.playback.id;
-      for (const s of this.sessions) if (id.startsWith(`${s.channelIds[0]}-`)) s.playbackFinished(id);
+      this.byChannel.get(callerOf(id) ?? '')?.playbackFinished(id);
       return;
     }
     const ch = ev.channel;
@@ -65,10 +65,10 @@ export class StasisApp extends EventEmitter {
     if (owner) {
       // The callee answering, or a tap channel (snoop, externalMedia) ready; a repeat of the caller's own
       // StasisStart after a WebSocket reconnect is ignored there.
-      if (ch.id !== owner.channelIds[0]) await owner.channelStarted(ch.id);
+      if (ch.id !== owner.ids.caller) await owner.channelStarted(ch.id);
       return;
     }
-    if (args[0] === CALLEE_ARG || args[0] === 'dc-snoop' || ch.id.endsWith('-tapmedia')) {
+    if (callerOf(ch.id) !== undefined) {
       // Its call is gone (or we restarted): nothing may be left behind.
       this.o.log.warn({ channel: ch.id }, 'orphan channel of ours, hanging up');
       await this.o.ari.hangup(ch.id).catch(() => undefined);

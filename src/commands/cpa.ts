@@ -4,6 +4,11 @@ import { AudioFormatError } from '../media';
 import { analyseFile, evaluateManifest, formatReport } from '../analysis';
 import { UsageError, type Command } from './command';
 
+/** A bad engine parameter is a bad command line: exit 2 with the iraCPA code and the parameter's name. */
+function asUsageError(e: unknown): unknown {
+  return e instanceof CpaParamError ? new UsageError(`error ${e.code}: ${e.message}`) : e;
+}
+
 function parseParams(raw: string | undefined): Record<string, unknown> {
   if (!raw) return {};
   try {
@@ -48,8 +53,7 @@ Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message n
         process.stderr.write(`dialplan-companion cpa: ${e.message}\n`);
         return 1;
       }
-      if (e instanceof CpaParamError) throw new UsageError(`error ${e.code}: ${e.message}`);
-      throw e;
+      throw asUsageError(e);
     }
     for (const ev of events) {
       if (values.json) process.stdout.write(`${JSON.stringify(ev)}\n`);
@@ -66,8 +70,7 @@ async function evalCorpus(values: Record<string, unknown>): Promise<number> {
   try {
     resolveParams(params);
   } catch (e) {
-    if (e instanceof CpaParamError) throw new UsageError(`error ${e.code}: ${e.message}`);
-    throw e;
+    throw asUsageError(e);
   }
   const t0 = process.hrtime.bigint();
   const report = evaluateManifest(manifest, params, values.only ? new RegExp(values.only as string) : undefined);

@@ -8,6 +8,7 @@ const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export const SANDBOX_ARI_PASSWORD = 'sandbox-only-change-me';
 
 const port = z.number().int().min(1).max(65535);
+const dtmfKeys = z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off');
 const httpUrl = z
   .string()
   .url()
@@ -91,9 +92,9 @@ export const configSchema = z
     recordingKeys: z
       .object({
         // DTMF sequences the caller presses to pause, resume and stop the call's recording ('' = off).
-        pause: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*1'),
-        resume: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*2'),
-        stop: z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off').default('*3'),
+        pause: dtmfKeys.default('*1'),
+        resume: dtmfKeys.default('*2'),
+        stop: dtmfKeys.default('*3'),
       })
       .strict()
       .prefault({}),

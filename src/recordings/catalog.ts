@@ -164,6 +164,14 @@ export interface RecordingQuery {
   limit?: number;
 }
 
+// Search filters: the query field and its SQL condition (values always bound as parameters).
+const FILTERS: [keyof Omit<RecordingQuery, 'limit'>, string][] = [
+  ['ani', 'ani = ?'],
+  ['dnis', 'dnis = ?'],
+  ['since', 'created_at >= ?'],
+  ['until', 'created_at < ?'],
+];
+
 /** Recordings and their delivery outbox. Every statement is parameterised. */
 export class Catalog {
   private readonly db: Database.Database;
@@ -247,21 +255,12 @@ export class Catalog {
   listRecordings(q: RecordingQuery = {}): Recording[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.ani) {
-      where.push('ani = ?');
-      args.push(q.ani);
-    }
-    if (q.dnis) {
-      where.push('dnis = ?');
-      args.push(q.dnis);
-    }
-    if (q.since) {
-      where.push('created_at >= ?');
-      args.push(q.since);
-    }
-    if (q.until) {
-      where.push('created_at < ?');
-      args.push(q.until);
+    for (const [key, clause] of FILTERS) {
+      const v = q[key];
+      if (v) {
+        where.push(clause);
+        args.push(v);
+      }
     }
     args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000));
     const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;

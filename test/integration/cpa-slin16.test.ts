@@ -1,14 +1,13 @@
 // The tap in slin16 (16 kHz, big-endian on the wire) instead of ulaw: same answers.
 import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
-import { startTestService, type TestService } from '../support/service';
+import { startConnectedService, type TestService } from '../support/service';
 
 let svc: TestService;
 
 beforeAll(async () => {
   const chroot = await ensureSandbox();
-  svc = await startTestService(chroot, { DC_RTP_CODEC: 'slin16' });
-  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
+  svc = await startConnectedService(chroot, { DC_RTP_CODEC: 'slin16' });
 }, 600_000);
 
 afterAll(async () => {

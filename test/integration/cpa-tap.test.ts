@@ -7,7 +7,7 @@ import { waitForClosedWav } from '../../src/recordings';
 import type { CallSummary } from '../../src/ari';
 import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
-import { startTestService, type TestService } from '../support/service';
+import { startConnectedService, type TestService } from '../support/service';
 import { windowRms } from '../support/audio';
 
 let chroot: string;
@@ -15,8 +15,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   chroot = await ensureSandbox();
-  svc = await startTestService(chroot, { DC_CPA_ON_MACHINE: 'drop' });
-  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
+  svc = await startConnectedService(chroot, { DC_CPA_ON_MACHINE: 'drop' });
 }, 600_000);
 
 afterAll(async () => {

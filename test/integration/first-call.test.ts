@@ -5,7 +5,7 @@ import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
 import { expectNoLeftovers, ensureSandbox, sandbox, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
-import { startTestService, type TestService } from '../support/service';
+import { startConnectedService, startTestService, type TestService } from '../support/service';
 import { peakOverFloorDb } from '../support/audio';
 
 let chroot: string;
@@ -19,10 +19,6 @@ afterEach(async () => {
   await svc?.stop();
   svc = undefined;
 });
-
-async function connected(s: TestService): Promise<void> {
-  await waitFor('ARI connection', () => s.ari.connected, 20_000);
-}
 
 
 async function checkRecording(file: string | undefined, talkMs: number): Promise<void> {
@@ -38,8 +34,7 @@ async function checkRecording(file: string | undefined, talkMs: number): Promise
 }
 
 test('a *123 call is answered, dialled, bridged, recorded and cleaned up', async () => {
-  svc = await startTestService(chroot);
-  await connected(svc);
+  svc = await startConnectedService(chroot);
   const talkMs = 6000;
   const r = await runSipp({ dial: '*1234175551234', talkMs });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
@@ -55,8 +50,7 @@ test('a *123 call is answered, dialled, bridged, recorded and cleaned up', async
 });
 
 test('20 concurrent calls all complete, each recorded, 0 leaked channels', async () => {
-  svc = await startTestService(chroot);
-  await connected(svc);
+  svc = await startConnectedService(chroot);
   const talkMs = 5000;
   const r = await runSipp({ dial: '*1234175551234', talkMs, calls: 20, concurrent: 20, rate: 20, localPort: 5072 });
   expect(r).toMatchObject({ successful: 20, failed: 0 });
@@ -68,8 +62,7 @@ test('20 concurrent calls all complete, each recorded, 0 leaked channels', async
 });
 
 test('a busy far end hangs up the caller with cause busy and leaves nothing behind', async () => {
-  svc = await startTestService(chroot);
-  await connected(svc);
+  svc = await startConnectedService(chroot);
   const r = await runSipp({ dial: '*1234175555000', talkMs: 5000 });
   // Asterisk ends the call for us: the caller sees the BYE (or a busy final response), never a hang.
   expect(r.successful + r.failed).toBe(1);
@@ -80,8 +73,7 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
 });
 
 test('the caller hanging up while the far end still rings leaves nothing behind', async () => {
-  svc = await startTestService(chroot);
-  await connected(svc);
+  svc = await startConnectedService(chroot);
   const r = await runSipp({ dial: '*1234175556000', talkMs: 1500 });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   const call = await waitFor('call-ended', () => svc!.ended[0], 10_000);
@@ -98,7 +90,7 @@ test('ARI down at start: the app logs, retries, and serves the call once Asteris
   } finally {
     await sandbox('start');
   }
-  await connected(svc);
+  await waitFor('ARI connection', () => svc!.ari.connected, 20_000);
   const r = await runSipp({ dial: '*1234175551234', talkMs: 3000 });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   await waitFor('call-ended', () => svc!.ended[0], 10_000);

@@ -5,15 +5,14 @@ import { parseWav } from '../../src/media';
 import { waitForClosedWav } from '../../src/recordings';
 import { expectNoLeftovers, ensureSandbox, waitFor } from '../support/sandbox';
 import { runSipp } from '../../scripts/lib/sipp-caller';
-import { startTestService, type TestService } from '../support/service';
+import { startConnectedService, type TestService } from '../support/service';
 import { windowRms } from '../support/audio';
 
 let svc: TestService;
 
 beforeAll(async () => {
   const chroot = await ensureSandbox();
-  svc = await startTestService(chroot);
-  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
+  svc = await startConnectedService(chroot);
 }, 600_000);
 
 afterAll(async () => {

@@ -14,9 +14,8 @@ let smtp: SmtpSink;
 let fx: DeliveryFixture;
 
 beforeAll(async () => {
-  fx = await startWithReceivers(SECRET, 'agents@example.test');
+  fx = await startWithReceivers(SECRET, 'agents@example.test', {}, { connected: true });
   ({ svc, rx, smtp } = fx);
-  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
 }, 600_000);
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { ensureSandbox } from './sandbox';
-import { startTestService, type TestService } from './service';
+import { startConnectedService, startTestService, type TestService } from './service';
 import { SmtpSink, WebhookReceiver } from './receivers';
 
 export interface DeliveryFixture {
@@ -10,13 +10,13 @@ export interface DeliveryFixture {
 }
 
 /** The service with a real webhook receiver and a real SMTP server on loopback as its delivery routes. */
-export async function startWithReceivers(secret: string, emailTo: string, env: Record<string, string> = {}): Promise<DeliveryFixture> {
+export async function startWithReceivers(secret: string, emailTo: string, env: Record<string, string> = {}, opts: { connected?: boolean } = {}): Promise<DeliveryFixture> {
   const chroot = await ensureSandbox();
   const rx = new WebhookReceiver(secret);
   const smtp = new SmtpSink();
   await rx.listen();
   await smtp.listen();
-  const svc = await startTestService(chroot, {
+  const svc = await (opts.connected ? startConnectedService : startTestService)(chroot, {
     DC_WEBHOOK_URL: rx.url,
     DC_WEBHOOK_SECRET: secret,
     DC_EMAIL_TO: emailTo,

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startService, type Service } from '../../src/serve';
 import type { CallSummary } from '../../src/ari';
+import { waitFor } from './sandbox';
 
 export interface TestService extends Service {
   ended: CallSummary[];
@@ -46,4 +47,11 @@ export async function startTestService(chroot: string, env: Record<string, strin
       return join(cfg.recordings.localDir, p.slice(cfg.recordings.asteriskDir.length));
     },
   };
+}
+
+/** The service, once its ARI WebSocket is up (calls placed before that would find no Stasis app). */
+export async function startConnectedService(chroot: string, env: Record<string, string> = {}): Promise<TestService> {
+  const svc = await startTestService(chroot, env);
+  await waitFor('ARI connection', () => svc.ari.connected, 20_000);
+  return svc;
 }

@@ -2,6 +2,7 @@ import { CpaSession, type CpaEvent, type CpaParams } from '../../cpa';
 import { CODEC_RATE, type RtpCodec, type RtpReceiver } from '../../media';
 import type { Logger } from '../../log';
 import type { AriPort } from '../ari-client';
+import { SNOOP_ARG, type CallIds } from '../call-ids';
 
 export interface CalleeTapOptions {
   ari: AriPort;
@@ -12,8 +13,7 @@ export interface CalleeTapOptions {
   rtpTarget: string;
   codec: RtpCodec;
   params: CpaParams;
-  callerId: string;
-  calleeId: string;
+  ids: CallIds;
   /** Wall-clock time of the callee's answer: t = 0 of the analysis. */
   answeredAt: number;
   onEvent(e: CpaEvent): void;
@@ -21,7 +21,6 @@ export interface CalleeTapOptions {
   stasisStarted(channelId: string, timeoutMs: number): Promise<void>;
 }
 
-const SNOOP_ARG = 'dc-snoop';
 // The audio lost between the answer and the tap's first packet is replaced by silence, at most this much,
 // so that the engine's clock still starts at the answer.
 const MAX_PREFILL_MS = 2000;
@@ -42,9 +41,9 @@ export class CalleeTap {
   private readonly created = { bridge: false, snoop: false, media: false };
 
   constructor(private readonly o: CalleeTapOptions) {
-    this.snoopId = `${o.callerId}-snoop`;
-    this.mediaId = `${o.callerId}-tapmedia`;
-    this.bridgeId = `${o.callerId}-tapbridge`;
+    this.snoopId = o.ids.snoop;
+    this.mediaId = o.ids.tapMedia;
+    this.bridgeId = o.ids.tapBridge;
     this.session = new CpaSession(o.params, CODEC_RATE[o.codec]);
   }
 
@@ -59,7 +58,7 @@ export class CalleeTap {
       this.created.bridge = true;
       if (this.stopped) return;
       const snoopIn = this.o.stasisStarted(this.snoopId, 5000);
-      await ari.snoop(this.o.calleeId, this.snoopId, app, 'in', `${SNOOP_ARG},${this.o.callerId}`);
+      await ari.snoop(this.o.ids.callee, this.snoopId, app, 'in', `${SNOOP_ARG},${this.o.ids.caller}`);
       this.created.snoop = true;
       const mediaIn = this.o.stasisStarted(this.mediaId, 5000);
       const { source } = await ari.externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec });
