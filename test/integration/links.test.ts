@@ -62,7 +62,10 @@ test('too large to attach: the e-mail and a link-mode webhook carry a signed lin
     expect(res.headers.get('content-type')).toBe('audio/wav');
     const body = Buffer.from(await res.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(svc.catalog.getRecording(id)!.sha256);
-    const tampered = await fetch(`${svc.portalUrl}${u.pathname}${u.search.replace(/sig=./, 'sig=A')}`);
+    // Change the signature's first character to a different one (a fixed 'A' is a no-op 1 time in 64).
+    const tamperedSearch = u.search.replace(/sig=(.)/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    expect(tamperedSearch).not.toBe(u.search);
+    const tampered = await fetch(`${svc.portalUrl}${u.pathname}${tamperedSearch}`);
     expect(tampered.status).toBe(403);
   }
   const other = await fetch(`${svc.portalUrl}/recordings/rec_other/download${new URL(hookLink).search}`);
