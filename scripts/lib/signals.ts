@@ -69,10 +69,12 @@ export class Signal {
     return this;
   }
 
-  /** White noise over everything so far and what follows, at `dbfs` RMS (call last). */
-  noise(dbfs: number): this {
+  /** White noise at `dbfs` RMS over everything so far from `fromMs` on (call last); before it the line stays as it is. */
+  noise(dbfs: number, fromMs = 0): this {
     const a = 32767 * 10 ** (dbfs / 20) * Math.sqrt(3);
-    for (const p of this.parts) for (let i = 0; i < p.length; i++) p[i] = p[i]! + a * this.rand();
+    let at = 0;
+    const from = this.n(fromMs);
+    for (const p of this.parts) for (let i = 0; i < p.length; i++, at++) if (at >= from) p[i] = p[i]! + a * this.rand();
     return this;
   }
 

@@ -35,6 +35,11 @@ const STEADY_OUTLIERS = 3;
 const BEEP_QUIET_AFTER_MS = 350;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
+// A first utterance shorter than this is a greeting word ("hello?", "yes?"): people then wait for an answer,
+// so less silence is needed to call it live. Machine greetings pause 80-400 ms between prompts, and their
+// longer pauses come after longer speech, which keeps the full maxsilence.
+const SHORT_UTTERANCE_MS = 1100;
+const SHORT_UTTERANCE_SILENCE_CUT_MS = 200;
 
 /**
  * Streaming call progress analysis. Pure: PCM frames in, events out, time counted in samples. Push any
@@ -69,6 +74,9 @@ export class CpaSession {
   private voiceRun = false;
   private runStartMs = 0;
   private lastDtmfMs = -1;
+  /** Last frame of a tone that held for ESTABLISHED_TONE_MS: a tone is not the silence that ends an utterance. */
+  private lastToneMs = -1;
+  private lastZeroHop = -1e9;
   /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
   private readonly voiceHistory = new Float64Array(16).fill(-1);
   // stationarity of the band energy (line noise is steady, speech is not)
@@ -178,6 +186,7 @@ export class CpaSession {
   private analyseHop(): void {
     const nowMs = this.timeMs;
     const hopRms = Math.sqrt(this.hopEnergy / HOP);
+    if (hopRms < 1) this.lastZeroHop = this.hop;
     // Cheap gate: a frame no louder than the quietest recent ones, with no tone going on, skips the
     // spectrum (most of a call is quiet). Every fourth frame is analysed anyway, so weak tones and a
     // changing line are still seen.
@@ -193,7 +202,9 @@ export class CpaSession {
       return;
     }
     const f = this.frame.analyse(this.ring, (this.ringPos - WINDOW + RING) & (RING - 1));
-    const digitalSilence = hopRms < 1;
+    // Exact zeros (no media yet, or a gap in it) anywhere in the window: the frame's level says nothing about
+    // the line, and the step from zeros to line noise is not voice.
+    const digitalSilence = this.hop - this.lastZeroHop < WINDOW / HOP;
     const keyDown = this.dtmf?.active === true || (this.lastDtmfMs >= 0 && nowMs - this.lastDtmfMs < 4 * MS_PER_HOP);
     // A DTMF key is neither line noise nor a break in it.
     if (!keyDown) this.trackFloor(f.bandDb, digitalSilence);
@@ -203,6 +214,7 @@ export class CpaSession {
     // held for ESTABLISHED_TONE_MS is taken out of the voice track. DTMF tones are not voice either.
     const openTone = this.tones.current(this.hop);
     const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
+    if (establishedTone) this.lastToneMs = nowMs;
     const voiced =
       !establishedTone &&
       !digitalSilence &&
@@ -307,7 +319,7 @@ export class CpaSession {
       const voiced = this.lastVoiceMs - this.speechStartMs;
       if (voiced >= p.maxtime) {
         this.decide('AM', nowMs, 'voice longer than maxtime');
-      } else if (nowMs - this.lastVoiceMs >= p.maxsilence) {
+      } else if (nowMs - Math.max(this.lastVoiceMs, this.lastToneMs) >= (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
       }
       return;

@@ -26,6 +26,27 @@ describe('live voice and machine', () => {
     expect(first(evs, 'LV')!.at_ms).toBeLessThan(750 + 1750 + 600);
   });
 
+  test('a short hello needs less silence than maxsilence; a pause after longer speech does not end the greeting', () => {
+    const hello = new Signal().silence(800).speech(500);
+    const helloEnd = hello.ms;
+    const lv = first(run(new CpaSession(), hello.silence(3000).noise(-60).pcm()), 'LV')!;
+    expect(lv.at_ms - helloEnd).toBeGreaterThanOrEqual(850);
+    expect(lv.at_ms - helloEnd).toBeLessThan(1100); // maxsilence
+    // A machine reading on after a 950 ms breath: with 1.5 s of speech before it, the pause is not the end.
+    const am = run(new CpaSession(), new Signal().silence(300).speech(1500).silence(950).speech(2000).silence(2000).noise(-60).pcm());
+    expect(decision(am)).toBe('AM');
+  });
+
+  test('line noise that starts after digital silence (media starting late) is not an utterance', () => {
+    // Exact zeros until 600 ms, then a noisy line; an intercept's SIT at 2300 ms must still be heard.
+    const sig = new Signal().silence(2300).tone(380, [985.2], -20).tone(380, [1370.6], -20).tone(380, [1776.7], -20).silence(2000);
+    const evs = run(new CpaSession(), sig.noise(-40, 600).pcm());
+    expect(decision(evs)).toBe('SIT');
+    // Noise alone after the zeros: nobody spoke, so LV only after initial_silence_ignore + amd_time_limit.
+    const quiet = run(new CpaSession(), new Signal().silence(6000).noise(-40, 600).pcm());
+    expect(first(quiet, 'LV')!.at_ms).toBeGreaterThanOrEqual(750 + 1750);
+  });
+
   test('frames of odd sizes and 16 kHz input give the same decision and beep time', () => {
     const make = (rate: number) => {
       const s = new Signal(rate).silence(300).speech(3500).silence(500);
