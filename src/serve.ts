@@ -6,7 +6,8 @@ import { RtpReceiver } from './media';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Catalog, registerRecording, signedDownloadUrl, type Recording, type Route } from './recordings';
+import { Catalog, registerRecording, signedDownloadUrl, type FinishedCall, type Recording, type Route } from './recordings';
+import { FastAgiServer, recordingDone } from './agi';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import type { CallSummary } from './ari';
 import { startPortal } from './portal';
@@ -22,6 +23,9 @@ export interface Service {
   outbox: OutboxWorker;
   /** The portal's base URL (http://127.0.0.1:8080 by default). */
   portalUrl: string;
+  /** The FastAGI server ('' when off), e.g. agi://127.0.0.1:4573. */
+  agiUrl: string;
+  agi: FastAgiServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -107,18 +111,28 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   // closed it; a failure is retried, so a slow disk or a long close does not lose the recording.
   const registering = new Set<Promise<unknown>>();
   let stopping = false;
-  const register = (s: CallSummary, attempt = 1): void => {
-    if (!s.recordingFile) return;
-    const p = registerRecording(registrar, {
-      uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents,
-    }).catch((e: unknown) => {
-      recLog.error({ uniqueid: s.uniqueid, file: s.recordingFile, attempt, err: (e as Error).message }, 'recording not catalogued yet');
-      if (attempt < 10 && !stopping) setTimeout(() => register(s, attempt + 1), 10_000 * attempt).unref();
+  const register = (call: FinishedCall, attempt = 1): void => {
+    const p = registerRecording(registrar, call).catch((e: unknown) => {
+      recLog.error({ uniqueid: call.uniqueid, file: call.file, source: call.source, attempt, err: (e as Error).message }, 'recording not catalogued yet');
+      if (attempt < 10 && !stopping) setTimeout(() => register(call, attempt + 1), 10_000 * attempt).unref();
     });
     registering.add(p);
     void p.finally(() => registering.delete(p));
   };
-  stasis.on('call-ended', (s: CallSummary) => register(s));
+  stasis.on('call-ended', (s: CallSummary) => {
+    if (!s.recordingFile) return;
+    register({
+      uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents,
+    });
+  });
+  let agi: FastAgiServer | undefined;
+  let agiUrl = '';
+  if (cfg.agi.enabled) {
+    agi = new FastAgiServer({ log: log.child({ module: 'agi' }), scripts: { 'recording-done': recordingDone((call) => register(call)) } });
+    const bound = await agi.listen(cfg.agi.host, cfg.agi.port);
+    agiUrl = `agi://${bound.address}:${bound.port}`;
+    log.info({ agi: agiUrl }, 'FastAGI server listening');
+  }
   const portal = await startPortal({
     host: cfg.portal.host,
     port: cfg.portal.port,
@@ -143,10 +157,13 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     catalog,
     outbox,
     portalUrl: portal.url,
+    agiUrl,
+    agi,
     async stop() {
       const closed = new Promise<void>((r) => portal.server.close(() => r()));
       portal.server.closeAllConnections();
       await closed;
+      await agi?.close();
       await stasis.shutdown().catch(() => undefined);
       ari.stop();
       rtp?.close();

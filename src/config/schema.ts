@@ -139,6 +139,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    agi: z
+      .object({
+        // The FastAGI door for dialplans that do not use Stasis: AGI(agi://127.0.0.1:4573/recording-done).
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4573),
+      })
+      .strict()
+      .prefault({}),
     portal: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),

@@ -52,6 +52,7 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
     DC_WEBHOOK_SECRET: SECRET,
     DC_ARI_URL: 'http://127.0.0.1:1', // no Asterisk needed: the outbox works on its own
     DC_PORTAL_PORT: '0',
+    DC_AGI_PORT: '0',
     DC_LOG_LEVEL: 'warn',
     DC_DELIVERY_POLL_MS: '50',
     DC_DELIVERY_LEASE_MS: '1500',

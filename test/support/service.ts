@@ -22,6 +22,7 @@ export async function startTestService(chroot: string, env: Record<string, strin
       DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
       DC_CATALOG_FILE: join(mkdtempSync(join(tmpdir(), 'dc-catalog-')), 'catalog.sqlite'),
       DC_PORTAL_PORT: '0',
+      DC_AGI_PORT: '0',
       DC_ARI_RECONNECT_MIN_MS: '200',
       DC_ARI_RECONNECT_MAX_MS: '1000',
       ...env,
