@@ -6,8 +6,9 @@ import { serve } from './commands/serve';
 import { doctor } from './commands/doctor';
 import { cpa } from './commands/cpa';
 import { recordings, deliveries } from './commands/recordings';
+import { users } from './commands/users';
 
-const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries];
+const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -138,6 +138,11 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     port: cfg.portal.port,
     log: log.child({ module: 'portal' }),
     downloads: { catalog, root: cfg.recordings.localDir, linkSecret },
+    session: {
+      secret: cfg.portal.sessionSecret ?? randomBytes(32).toString('base64url'),
+      ttlMs: cfg.portal.sessionHours * 3600_000,
+      secure: t.publicUrl.startsWith('https:'),
+    },
     upload: {
       root: cfg.recordings.localDir,
       tokens: cfg.portal.uploadTokens,

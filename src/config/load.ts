@@ -49,6 +49,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_MAX_UPLOAD_BYTES', path: ['portal', 'maxUploadBytes'], type: 'int' },
   { env: 'DC_LINK_SECRET', path: ['portal', 'linkSecret'], type: 'string', secret: true },
   { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'int' },
+  { env: 'DC_SESSION_SECRET', path: ['portal', 'sessionSecret'], type: 'string', secret: true },
+  { env: 'DC_SESSION_HOURS', path: ['portal', 'sessionHours'], type: 'int' },
   { env: 'DC_WEBHOOK_MODE', path: ['transport', 'webhookMode'], type: 'string' },
   { env: 'DC_CATALOG_FILE', path: ['recordings', 'catalogFile'], type: 'string' },
   { env: 'DC_TRANSPORT_FORMAT', path: ['transport', 'format'], type: 'string' },

@@ -159,6 +159,9 @@ export const configSchema = z
         // (links then stop working after a restart).
         linkSecret: z.string().min(16, 'at least 16 characters').optional(),
         linkTtlHours: z.number().min(0.01).max(24 * 30).default(7 * 24),
+        // Signs login sessions; without it a random one is made at start (everyone logs in again after a restart).
+        sessionSecret: z.string().min(16, 'at least 16 characters').optional(),
+        sessionHours: z.number().min(0.05).max(24 * 30).default(12),
       })
       .strict()
       .prefault({}),

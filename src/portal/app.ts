@@ -4,13 +4,16 @@ import express, { type Express } from 'express';
 import type { Logger } from '../log';
 import { uploadRouter, type UploadOptions } from './upload';
 import { downloadRouter, type DownloadOptions } from './download';
+import { pagesRouter } from './pages';
+import type { SessionOptions } from './session';
 
 export interface PortalOptions {
   host: string;
   port: number;
   log: Logger;
   upload: Omit<UploadOptions, 'log'>;
-  downloads: DownloadOptions;
+  downloads: Omit<DownloadOptions, 'session'>;
+  session: SessionOptions;
 }
 
 export function portalApp(o: PortalOptions): Express {
@@ -22,10 +25,17 @@ export function portalApp(o: PortalOptions): Express {
     next();
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
-  app.use(downloadRouter(o.downloads));
+  app.use(downloadRouter({ ...o.downloads, session: o.session }));
+  app.use(pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log }));
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
   else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
   app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));
+  // Anything thrown in a handler: logged with the path, a plain 500 to the client (no stack trace).
+  app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (err.status && err.status >= 400 && err.status < 500) return res.status(err.status).json({ ok: false, error: err.type ?? err.message });
+    o.log.error({ path: req.path, err: err.message }, 'portal request failed');
+    if (!res.headersSent) res.status(500).json({ ok: false, error: 'internal error' });
+  });
   return app;
 }
 

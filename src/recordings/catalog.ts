@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { UserStore } from './users';
 
 // The catalog: every recording is a row here before anything else touches it, and every delivery is an
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
@@ -113,6 +114,12 @@ const MIGRATIONS: string[] = [
      error TEXT,
      duration_ms INTEGER NOT NULL
    );`,
+  `CREATE TABLE users (
+     username TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX recordings_cpa ON recordings (cpa_result);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -161,20 +168,27 @@ export interface RecordingQuery {
   dnis?: string;
   since?: string;
   until?: string;
+  cpaResult?: string;
+  source?: RecordingSource;
   limit?: number;
+  offset?: number;
 }
 
 // Search filters: the query field and its SQL condition (values always bound as parameters).
-const FILTERS: [keyof Omit<RecordingQuery, 'limit'>, string][] = [
+const FILTERS: [keyof Omit<RecordingQuery, 'limit' | 'offset'>, string][] = [
   ['ani', 'ani = ?'],
   ['dnis', 'dnis = ?'],
   ['since', 'created_at >= ?'],
   ['until', 'created_at < ?'],
+  ['cpaResult', 'cpa_result = ?'],
+  ['source', 'source = ?'],
 ];
 
 /** Recordings and their delivery outbox. Every statement is parameterised. */
 export class Catalog {
   private readonly db: Database.Database;
+  /** Portal accounts (same database). */
+  readonly users: UserStore;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -183,6 +197,7 @@ export class Catalog {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.users = new UserStore(this.db);
   }
 
   close(): void {
@@ -262,8 +277,8 @@ export class Catalog {
         args.push(v);
       }
     }
-    args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000));
-    const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+    args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000), Math.max(q.offset ?? 0, 0));
+    const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toRecording);
   }
 

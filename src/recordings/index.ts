@@ -6,3 +6,5 @@ export { insideRoot, sha256File, PathOutsideRootError } from './file-store';
 export { registerRecording, routesFor } from './register';
 export type { Route, FinishedCall, RegistrarOptions } from './register';
 export { signedDownloadUrl, verifyDownload } from './signed-link';
+export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD } from './users';
+export type { PortalUser } from './users';
