@@ -7,8 +7,9 @@ import { doctor } from './commands/doctor';
 import { cpa } from './commands/cpa';
 import { recordings, deliveries } from './commands/recordings';
 import { users } from './commands/users';
+import { outages } from './commands/outages';
 
-const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users];
+const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users, outages];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

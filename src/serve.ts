@@ -8,7 +8,9 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Catalog, registerRecording, signedDownloadUrl, type FinishedCall, type Recording, type Route } from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
-import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
+import { OutboxWorker, emailHandler, webhookHandler, mailer, mailNotice, type DeliveryHandler } from './transport';
+import { ConnectivityMonitor, monitorTargets, restoredMail } from './monitor';
+import { hostname } from 'node:os';
 import type { CallSummary } from './ari';
 import { startPortal } from './portal';
 
@@ -23,6 +25,8 @@ export interface Service {
   outbox: OutboxWorker;
   /** The portal's base URL (http://127.0.0.1:8080 by default). */
   portalUrl: string;
+  /** Outage log keeper (undefined when monitor.enabled is false). */
+  monitor: ConnectivityMonitor | undefined;
   /** The FastAGI server ('' when off), e.g. agi://127.0.0.1:4573. */
   agiUrl: string;
   agi: FastAgiServer | undefined;
@@ -133,7 +137,9 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     agiUrl = `agi://${bound.address}:${bound.port}`;
     log.info({ agi: agiUrl }, 'FastAGI server listening');
   }
+  let monitor: ConnectivityMonitor | undefined;
   const portal = await startPortal({
+    connectivity: () => monitor?.status() ?? [],
     host: cfg.portal.host,
     port: cfg.portal.port,
     log: log.child({ module: 'portal' }),
@@ -151,7 +157,36 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         registerRecording(registrar, { uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } }),
     },
   });
-  log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name) }, 'starting');
+  if (cfg.monitor.enabled) {
+    const alertTo = cfg.monitor.alertTo ?? t.emailTo;
+    const smtp = { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom };
+    const targets = monitorTargets({
+      ari: cfg.ari,
+      webhooks: routes.filter((r) => r.kind === 'webhook').map((r) => r.target),
+      smtp: routes.some((r) => r.kind === 'email') || alertTo ? { host: t.smtpHost, port: t.smtpPort } : undefined,
+      sip: cfg.monitor.sip,
+      ping: cfg.monitor.ping,
+      tcp: cfg.monitor.tcp,
+    });
+    const host = hostname();
+    monitor = new ConnectivityMonitor({
+      targets,
+      outages: catalog.outages,
+      log: log.child({ module: 'monitor' }),
+      intervalMs: cfg.monitor.intervalMs,
+      timeoutMs: cfg.monitor.timeoutMs,
+      failuresToDown: cfg.monitor.failuresToDown,
+      alert: alertTo
+        ? async (restored) => {
+            const m = restoredMail(restored, host);
+            await mailNotice(mailer(smtp), smtp.from, alertTo, m.subject, m.text);
+          }
+        : undefined,
+    });
+    monitor.start();
+    log.info({ targets: targets.map((x) => x.name), alertTo: alertTo ?? null }, 'connectivity monitor started');
+  }
+  log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name), catalog: cfg.recordings.catalogFile }, 'starting');
   void ari.start();
   return {
     log,
@@ -164,7 +199,9 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     portalUrl: portal.url,
     agiUrl,
     agi,
+    monitor,
     async stop() {
+      await monitor?.stop();
       const closed = new Promise<void>((r) => portal.server.close(() => r()));
       portal.server.closeAllConnections();
       await closed;

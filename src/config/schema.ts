@@ -8,6 +8,7 @@ const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export const SANDBOX_ARI_PASSWORD = 'sandbox-only-change-me';
 
 const port = z.number().int().min(1).max(65535);
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, 'host:port, e.g. 203.0.113.5:5060');
 const dtmfKeys = z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off');
 const httpUrl = z
   .string()
@@ -136,6 +137,25 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
+      })
+      .strict()
+      .prefault({}),
+    monitor: z
+      .object({
+        // Watches ARI, the delivery routes (webhook hosts, SMTP) and the targets below; logs outages with their
+        // durations and mails an alert when a connection is restored.
+        enabled: z.boolean().default(true),
+        intervalMs: z.number().int().min(100).max(3600_000).default(15_000),
+        timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+        failuresToDown: z.number().int().min(1).max(20).default(2),
+        // Who gets the restore alerts (default: transport.emailTo); empty = log only.
+        alertTo: z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated').optional(),
+        // SIP trunks / peers pinged with OPTIONS over UDP, as host:port.
+        sip: z.array(hostPort).default([]),
+        // Hosts pinged with ICMP (the system's ping command).
+        ping: z.array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address')).default([]),
+        // Anything else that must accept TCP connections, as host:port.
+        tcp: z.array(hostPort).default([]),
       })
       .strict()
       .prefault({}),

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../log';
 import { uploadRouter, type UploadOptions } from './upload';
 import { downloadRouter, type DownloadOptions } from './download';
-import { pagesRouter } from './pages';
+import { pagesRouter, type PagesOptions } from './pages';
 import type { SessionOptions } from './session';
 
 export interface PortalOptions {
@@ -14,6 +14,7 @@ export interface PortalOptions {
   upload: Omit<UploadOptions, 'log'>;
   downloads: Omit<DownloadOptions, 'session'>;
   session: SessionOptions;
+  connectivity?: PagesOptions['connectivity'];
 }
 
 export function portalApp(o: PortalOptions): Express {
@@ -26,7 +27,7 @@ export function portalApp(o: PortalOptions): Express {
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
   app.use(downloadRouter({ ...o.downloads, session: o.session }));
-  app.use(pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log }));
+  app.use(pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }));
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
   else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
   app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));

@@ -11,7 +11,7 @@ export const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img
 
 export function page(title: string, body: string, user?: string): string {
   const nav = user
-    ? `<nav><a href="/recordings">Recordings</a><span class="who">${esc(user)}</span><form method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
+    ? `<nav><a href="/recordings">Recordings</a><a href="/status">Connectivity</a><span class="who">${esc(user)}</span><form method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -13,6 +13,8 @@ export interface PagesOptions {
   root: string;
   session: SessionOptions;
   log: Logger;
+  /** The connectivity monitor's live view, when it runs. */
+  connectivity?: () => { name: string; up: boolean | undefined; lastCheck: string | undefined; lastError: string | undefined }[];
 }
 
 export const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
@@ -186,6 +188,22 @@ export function pagesRouter(o: PagesOptions): Router {
         : '<p class="muted">None configured.</p>'
     }`;
     html(res, 200, page(`${rec.ani} -> ${rec.dnis}`, body, res.locals.user as string));
+  });
+
+  r.get('/status', mustLogin, (_req, res) => {
+    const now = o.connectivity?.() ?? [];
+    const recent = o.catalog.outages.list({ limit: 50 });
+    const state = (up: boolean | undefined) => (up === undefined ? '<span class="badge">checking</span>' : up ? '<span class="badge LV">up</span>' : '<span class="badge SIT">down</span>');
+    const body = `<h1>Connectivity</h1>${
+      now.length
+        ? `<table><thead><tr><th>Target</th><th>State</th><th>Last check (UTC)</th><th>Last error</th></tr></thead><tbody>${now.map((t) => `<tr><td>${esc(t.name)}</td><td>${state(t.up)}</td><td>${esc(when(t.lastCheck ?? null))}</td><td>${esc(t.lastError ?? '')}</td></tr>`).join('')}</tbody></table>`
+        : '<p class="muted">The connectivity monitor is off (monitor.enabled).</p>'
+    }<h2>Outages</h2>${
+      recent.length
+        ? `<table><thead><tr><th>Target</th><th>From (UTC)</th><th>To</th><th>Down for</th><th>Error</th></tr></thead><tbody>${recent.map((x) => `<tr><td>${esc(x.target)}</td><td>${esc(when(x.startedAt))}</td><td>${x.endedAt ? esc(when(x.endedAt)) : '<strong>ongoing</strong>'}</td><td>${x.durationMs !== null ? mmss(x.durationMs / 1000) : ''}</td><td>${esc(x.error)}</td></tr>`).join('')}</tbody></table>`
+        : '<p class="muted">No outages logged.</p>'
+    }`;
+    html(res, 200, page('Connectivity', body, res.locals.user as string));
   });
 
   r.get('/recordings/:id/audio', mustLogin, (req, res) => {

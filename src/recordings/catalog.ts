@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserStore } from './users';
+import { OutageLog } from './outages';
 
 // The catalog: every recording is a row here before anything else touches it, and every delivery is an
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
@@ -120,6 +121,17 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL
    );
    CREATE INDEX recordings_cpa ON recordings (cpa_result);`,
+  `CREATE TABLE outages (
+     id INTEGER PRIMARY KEY,
+     target TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     duration_ms INTEGER,
+     error TEXT NOT NULL,
+     alerted_at TEXT
+   );
+   CREATE INDEX outages_started ON outages (started_at);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -189,6 +201,8 @@ export class Catalog {
   private readonly db: Database.Database;
   /** Portal accounts (same database). */
   readonly users: UserStore;
+  /** The connectivity monitor's outages (same database). */
+  readonly outages: OutageLog;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -198,6 +212,7 @@ export class Catalog {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.users = new UserStore(this.db);
+    this.outages = new OutageLog(this.db);
   }
 
   close(): void {

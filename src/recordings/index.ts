@@ -8,3 +8,5 @@ export type { Route, FinishedCall, RegistrarOptions } from './register';
 export { signedDownloadUrl, verifyDownload } from './signed-link';
 export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD } from './users';
 export type { PortalUser } from './users';
+export { OutageLog } from './outages';
+export type { Outage } from './outages';

@@ -57,3 +57,8 @@ export async function mailRecording(t: Transporter, from: string, m: RecordingMa
     return { outcome: 'retry', error: `SMTP ${err.responseCode ?? err.code ?? ''}: ${err.message}`.trim() };
   }
 }
+
+/** A plain-text notice (e.g. the connectivity monitor's restore alert); throws when the server refuses it. */
+export async function mailNotice(t: Transporter, from: string, to: string, subject: string, text: string): Promise<void> {
+  await t.sendMail({ from, to, subject, text: text.endsWith('\n') ? text : `${text}\n` });
+}

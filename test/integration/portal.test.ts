@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { encodeWav } from '../../src/media';
 import { Signal } from '../../scripts/lib/signals';
-import { REPO } from '../support/sandbox';
+import { REPO, waitFor } from '../support/sandbox';
 import { startTestService, type TestService } from '../support/service';
 import type { Recording } from '../../src/recordings';
 
@@ -48,7 +48,7 @@ function addRecording(name: string, r: { ani: string; dnis: string; cpa: string 
 }
 
 beforeAll(async () => {
-  svc = await startTestService('/nonexistent', { DC_RECORDINGS_LOCAL_DIR: root, DC_CATALOG_FILE: catalogFile, DC_ARI_URL: 'http://127.0.0.1:1', DC_CPA_ENABLED: 'false' });
+  svc = await startTestService('/nonexistent', { DC_RECORDINGS_LOCAL_DIR: root, DC_CATALOG_FILE: catalogFile, DC_ARI_URL: 'http://127.0.0.1:1', DC_CPA_ENABLED: 'false', DC_MONITOR_INTERVAL_MS: '200' });
   const t0 = new Date('2026-11-23T10:00:00Z');
   // A machine: answered 1 s into the recording; AM at 2.4 s and the beep's end at 4.4 s after the answer.
   addRecording('machine', { ani: '2125550100', dnis: '4175552000', cpa: 'AM', events: [{ result: 'AM', at_ms: 2400, cause: 'voice longer than maxtime', decision: true }, { result: 'BP', at_ms: 3400, freq_hz: 1000 }], startedAt: t0, answeredAt: new Date(t0.getTime() + 1000), source: 'ari' });
@@ -176,6 +176,18 @@ test('audio: byte ranges (206, suffix, 416), only with a valid session of an exi
   svc.catalog.users.remove('alice');
   expect((await get(undefined, cookie)).status).toBe(401);
   await svc.catalog.users.add('alice', PASSWORD);
+}, 30_000);
+
+test('the connectivity page shows what the monitor sees (here: ARI unreachable, an ongoing outage)', async () => {
+  const cookie = await login();
+  await waitFor('ARI outage', () => svc.catalog.outages.ongoing().length > 0, 10_000);
+  const res = await fetch(`${svc.portalUrl}/status`, { headers: { cookie } });
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  expect(text).toContain('ari 127.0.0.1:1');
+  expect(text).toMatch(/badge SIT">down</);
+  expect(text).toContain('<strong>ongoing</strong>');
+  expect((await fetch(`${svc.portalUrl}/status`, { redirect: 'manual' })).status).toBe(303);
 }, 30_000);
 
 test('bad searches and ids get 400/404 naming the problem; repeated wrong passwords get 429', async () => {

@@ -102,7 +102,7 @@ export class SmtpSink {
   private server: SMTPServer | undefined;
   port = 0;
 
-  async listen(): Promise<void> {
+  async listen(port = 0): Promise<void> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -118,7 +118,7 @@ export class SmtpSink {
         );
       },
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
     this.port = (this.server!.server.address() as AddressInfo).port;
   }
 
