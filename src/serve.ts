@@ -4,7 +4,7 @@ import { AriConnection, StasisApp } from './ari';
 import { CpaParamError, resolveParams, type CpaParams } from './cpa';
 import { RtpReceiver } from './media';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Catalog, registerRecording, signedDownloadUrl, type FinishedCall, type Recording, type Route } from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
@@ -95,6 +95,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     maxAgeMs: t.maxAgeHours * 3600_000,
     baseBackoffMs: t.baseBackoffMs,
     maxBackoffMs: t.maxBackoffMs,
+    workDir: join(dirname(cfg.recordings.catalogFile), 'convert-tmp'),
   });
   outbox.start();
   const ari = new AriConnection({ ...cfg.ari, log: log.child({ module: 'ari' }) });

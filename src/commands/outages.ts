@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { loadConfig } from '../config';
-import { Catalog } from '../recordings';
 import { humanDuration } from '../monitor';
 import { UsageError, type Command } from './command';
+import { openCatalog } from './recordings';
 
 export const outages: Command = {
   name: 'outages',
@@ -20,9 +18,7 @@ export const outages: Command = {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a whole number >= 1');
     const since = values.since as string | undefined;
     if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError('--since must be a date or time, e.g. 2026-11-23 or 2026-11-23T08:00:00Z');
-    const cfg = loadConfig({ file: values.config as string | undefined });
-    if (!existsSync(cfg.recordings.catalogFile)) throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
-    const c = new Catalog(cfg.recordings.catalogFile);
+    const c = openCatalog(values);
     try {
       const rows = c.outages.list({ since: since && new Date(since).toISOString(), target: values.target as string | undefined, limit });
       const text = () =>

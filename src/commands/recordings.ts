@@ -3,7 +3,8 @@ import { loadConfig } from '../config';
 import { Catalog, type Delivery } from '../recordings';
 import { UsageError, type Command } from './command';
 
-function openCatalog(values: Record<string, unknown>): Catalog {
+/** The configured catalog, which must exist already (reading commands never create one). */
+export function openCatalog(values: Record<string, unknown>): Catalog {
   const cfg = loadConfig({ file: values.config as string | undefined });
   if (!existsSync(cfg.recordings.catalogFile)) throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
   return new Catalog(cfg.recordings.catalogFile);

@@ -65,6 +65,9 @@ const INPUT_ARGS: Record<string, string[]> = {
   sln: ['-f', 's16le', '-ar', '8000', '-ac', '1'],
 };
 
+/** Temporary conversion directories start with this (a worker clears its own leftovers by it). */
+export const CONVERT_PREFIX = 'dc-convert-';
+
 export interface Converted {
   path: string;
   format: OutputFormat;
@@ -73,9 +76,9 @@ export interface Converted {
 }
 
 /** Converts a recording (wav, gsm, raw .ul/.al/.sln) into a temporary file; the caller cleans it up. */
-export function convert(input: string, format: OutputFormat, opts: { ffmpeg?: string; timeoutMs?: number } = {}): Promise<Converted> {
+export function convert(input: string, format: OutputFormat, opts: { ffmpeg?: string; timeoutMs?: number; tmpDir?: string } = {}): Promise<Converted> {
   const ffmpeg = opts.ffmpeg ?? resolveFfmpeg().path;
-  const dir = mkdtempSync(join(tmpdir(), 'dc-convert-'));
+  const dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), CONVERT_PREFIX));
   const out = join(dir, `audio.${format}`);
   const ext = input.split('.').pop()?.toLowerCase() ?? '';
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...(INPUT_ARGS[ext] ?? []), '-i', input, '-vn', ...CODEC_ARGS[format], '-y', out];

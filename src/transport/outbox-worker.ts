@@ -1,8 +1,8 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
 import type { Catalog, Delivery, Recording } from '../recordings';
-import { convert, CONTENT_TYPE, type OutputFormat } from './ffmpeg';
+import { convert, CONTENT_TYPE, CONVERT_PREFIX, type OutputFormat } from './ffmpeg';
 import type { AttemptResult } from './webhook';
 
 /** Delivers one recording (already converted) to one target. */
@@ -23,6 +23,11 @@ export interface OutboxOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   ffmpeg?: string;
+  /**
+   * Where conversions write their temporary files. Owned by this worker: whatever a killed process left
+   * there is removed at start (without it, the system's temp directory, where a kill -9 leaves them).
+   */
+  workDir?: string;
 }
 
 /** Exponential backoff with +-20 % jitter, never sooner than a receiver's Retry-After. */
@@ -47,6 +52,10 @@ export class OutboxWorker {
   constructor(private readonly o: OutboxOptions) {}
 
   start(): void {
+    if (this.o.workDir) {
+      mkdirSync(this.o.workDir, { recursive: true });
+      for (const name of readdirSync(this.o.workDir)) if (name.startsWith(CONVERT_PREFIX)) rmSync(join(this.o.workDir, name), { recursive: true, force: true });
+    }
     this.stopped = false;
     this.schedule(0);
   }
@@ -98,7 +107,7 @@ export class OutboxWorker {
     } else {
       let audio: Awaited<ReturnType<typeof convert>> | undefined;
       try {
-        audio = await convert(join(this.o.root, rec.path), this.o.format, { ffmpeg: this.o.ffmpeg });
+        audio = await convert(join(this.o.root, rec.path), this.o.format, { ffmpeg: this.o.ffmpeg, tmpDir: this.o.workDir });
         const { size } = statSync(audio.path);
         const name = `${rec.ani}-${rec.dnis}-${rec.id}.${this.o.format}`;
         result = await handler(d, rec, { path: audio.path, name, contentType: CONTENT_TYPE[this.o.format], bytes: size });

@@ -1,7 +1,7 @@
 // kill -9 of the real service (dialplan-companion serve) at random moments during 100 deliveries, then a
 // restart each time: every recording is delivered, none lost; a duplicate only ever repeats a key.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog, registerRecording } from '../../src/recordings';
@@ -95,4 +95,8 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
   const after = new Catalog(catalogFile);
   expect(after.counts()).toMatchObject({ delivered: 100, dead: 0, pending: 0 });
   after.close();
+  // Conversions the kills interrupted left temporary files; the restarted service cleared them, and its
+  // own were removed after each delivery.
+  expect(readdirSync(join(root, 'convert-tmp'))).toEqual([]);
+  rmSync(root, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 // Signed download links: the e-mail of a recording too large to attach, and link-mode webhooks.
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '../../src/media';
@@ -17,10 +17,11 @@ let svc: TestService;
 let rx: WebhookReceiver;
 let smtp: SmtpSink;
 let fx: DeliveryFixture;
+const dir = mkdtempSync(join(tmpdir(), 'dc-links-'));
 
 beforeAll(async () => {
   fx = await startWithReceivers(SECRET, 'big@example.test', {
-    DC_RECORDINGS_LOCAL_DIR: join(mkdtempSync(join(tmpdir(), 'dc-links-')), 'rec'),
+    DC_RECORDINGS_LOCAL_DIR: join(dir, 'rec'),
     DC_UPLOAD_TOKENS: TOKEN,
     DC_WEBHOOK_MODE: 'link',
     DC_MAX_ATTACHMENT_BYTES: '1000',
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('too large to attach: the e-mail and a link-mode webhook carry a signed link that serves the recording', async () => {

@@ -1,5 +1,5 @@
 // POST /upload, the IVR door (VXML <record> + <submit>): a real HTTP client against the running service.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { encodeWav } from '../../src/media';
@@ -26,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.stop();
+  rmSync(dirname(root), { recursive: true, force: true });
 });
 
 function form(fields: [string, string][], file?: { field: string; name: string; type: string; data: Buffer }): { body: Buffer; type: string } {

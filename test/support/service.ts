@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
@@ -17,10 +17,12 @@ export interface TestService extends Service {
 
 /** The real service, in-process, against the sandbox Asterisk. */
 export async function startTestService(chroot: string, env: Record<string, string> = {}): Promise<TestService> {
+  // A catalog of its own unless the test brings one; removed when the service stops.
+  const ownDir = env.DC_CATALOG_FILE ? undefined : mkdtempSync(join(tmpdir(), 'dc-catalog-'));
   const cfg: Config = loadConfig({
     env: {
       DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
-      DC_CATALOG_FILE: join(mkdtempSync(join(tmpdir(), 'dc-catalog-')), 'catalog.sqlite'),
+      ...(ownDir ? { DC_CATALOG_FILE: join(ownDir, 'catalog.sqlite') } : {}),
       DC_PORTAL_PORT: '0',
       DC_AGI_PORT: '0',
       DC_ARI_RECONNECT_MIN_MS: '200',
@@ -41,6 +43,10 @@ export async function startTestService(chroot: string, env: Record<string, strin
   svc.stasis.on('call-ended', (s: CallSummary) => ended.push(s));
   return {
     ...svc,
+    async stop() {
+      await svc.stop();
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+    },
     ended,
     logs,
     localRecording(p: string) {

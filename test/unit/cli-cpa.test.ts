@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeUlaw, encodeWav } from '../../src/media';
@@ -37,3 +37,5 @@ test('bad file: clear error, exit 1; bad parameter: named with its range, exit 2
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/--params must be a JSON object/);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));

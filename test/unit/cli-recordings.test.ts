@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Catalog } from '../../src/recordings';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
@@ -35,3 +35,5 @@ test('recordings list/show and deliveries list/dead/retry read the catalog', () 
   expect(cli('deliveries', 'retry', 'abc').status).toBe(2);
   expect(cli('deliveries', 'list', '--status', 'weird').stderr).toMatch(/--status must be/);
 });
+
+afterAll(() => rmSync(dirname(file), { recursive: true, force: true }));

@@ -1,8 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { loadConfig, ConfigError } from '../../src/config';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dc-cfg-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -23,7 +31,7 @@ test('no configuration at all gives the sandbox defaults', () => {
 });
 
 test('environment overrides the file, the file overrides defaults', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dc-cfg-'));
+  const dir = tempDir();
   const file = join(dir, 'c.json');
   writeFileSync(file, JSON.stringify({ dial: { endpoint: 'PJSIP/${NUMBER}@trunk', timeoutSec: 30 } }));
   const cfg = loadConfig({ env: { DC_DIAL_TIMEOUT_SEC: '20' }, file });
@@ -40,7 +48,7 @@ test('each bad value is named with its key, its env variable and what is allowed
 
 test('a non-numeric number and an unknown file key are reported, not ignored', () => {
   expect(problems({ DC_DIAL_TIMEOUT_SEC: '30s' })).toEqual(['dial.timeoutSec (DC_DIAL_TIMEOUT_SEC): must be a whole number, got "30s"']);
-  const dir = mkdtempSync(join(tmpdir(), 'dc-cfg-'));
+  const dir = tempDir();
   const file = join(dir, 'c.json');
   writeFileSync(file, JSON.stringify({ dial: { endpiont: 'x' } }));
   expect(problems({}, file)).toEqual(['unknown key(s): dial.endpiont']);
@@ -54,7 +62,7 @@ test('the public sandbox password is refused for a non-loopback ARI', () => {
 });
 
 test('secrets can come from a file (DC_ARI_PASSWORD_FILE), never both ways at once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dc-cfg-'));
+  const dir = tempDir();
   const f = join(dir, 'ari.secret');
   writeFileSync(f, 'from-file\n');
   expect(loadConfig({ env: { DC_ARI_PASSWORD_FILE: f } }).ari.password).toBe('from-file');

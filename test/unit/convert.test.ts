@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -30,3 +30,5 @@ test('a broken input is a clear ConversionError, and nothing is left behind', as
   await expect(convert(input, 'mp3')).rejects.toThrow(ConversionError);
   await expect(convert(input, 'mp3')).rejects.toThrow(/could not convert .*broken\.wav to mp3/);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg, ConversionError } from '../../src/transport';
@@ -22,3 +22,5 @@ test('without FFMPEG_PATH: ffmpeg-static if its binary exists, then @ffmpeg-inst
   expect(['ffmpeg-static', '@ffmpeg-installer/ffmpeg']).toContain(r.from);
   expect(r.path).not.toBe(fake);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
