@@ -6,7 +6,7 @@ import { RtpReceiver } from './media';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Catalog, registerRecording, signedDownloadUrl, type FinishedCall, type Recording, type Route } from './recordings';
+import { Catalog, registerRecording, signedDownloadUrl, sweepRetention, type FinishedCall, type Recording, type Route } from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
 import { OutboxWorker, emailHandler, webhookHandler, mailer, mailNotice, type DeliveryHandler } from './transport';
 import { ConnectivityMonitor, monitorTargets, restoredMail } from './monitor';
@@ -98,6 +98,17 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     workDir: join(dirname(cfg.recordings.catalogFile), 'convert-tmp'),
   });
   outbox.start();
+  // Retention: at start, then hourly.
+  const retention = { catalog, root: cfg.recordings.localDir, days: cfg.recordings.retentionDays, log: log.child({ module: 'retention' }) };
+  const sweep = () => {
+    try {
+      sweepRetention(retention);
+    } catch (e) {
+      retention.log.error({ err: (e as Error).message }, 'retention sweep failed');
+    }
+  };
+  sweep();
+  const retentionTimer = cfg.recordings.retentionDays > 0 ? setInterval(sweep, 3600_000).unref() : undefined;
   const ari = new AriConnection({ ...cfg.ari, log: log.child({ module: 'ari' }) });
   const stasis = new StasisApp({
     ari,
@@ -202,6 +213,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     agi,
     monitor,
     async stop() {
+      clearInterval(retentionTimer);
       await monitor?.stop();
       const closed = new Promise<void>((r) => portal.server.close(() => r()));
       portal.server.closeAllConnections();

@@ -81,6 +81,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_DELIVERY_CONCURRENCY', path: ['transport', 'concurrency'], type: 'int' },
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
+  { env: 'DC_RETENTION_DAYS', path: ['recordings', 'retentionDays'], type: 'int' },
 ];
 
 export class ConfigError extends Error {

@@ -193,6 +193,9 @@ export const configSchema = z
         localDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
         // The catalog (SQLite, WAL). Its directory is created when missing.
         catalogFile: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dialplan-companion/catalog.sqlite'),
+        // Delete the audio (not the catalog row) this many days after cataloguing, once every delivery is
+        // finished; 0 keeps recordings forever.
+        retentionDays: z.number().min(0).max(36500).default(0),
       })
       .strict()
       .prefault({}),

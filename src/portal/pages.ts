@@ -78,7 +78,7 @@ function when(iso: string | null): string {
 }
 
 function recordingRow(r: Recording): string {
-  return `<tr data-id="${esc(r.id)}"><td><a href="/recordings/${encodeURIComponent(r.id)}">${esc(when(r.startedAt ?? r.createdAt))}</a></td><td>${esc(r.ani || 'anonymous')}</td><td>${esc(r.dnis)}</td><td>${mmss(r.durationMs / 1000)}</td><td>${r.cpaResult ? `<span class="badge ${esc(r.cpaResult)}">${esc(r.cpaResult)}</span>` : '<span class="muted">-</span>'}</td><td>${esc(r.source)}</td></tr>`;
+  return `<tr data-id="${esc(r.id)}"><td><a href="/recordings/${encodeURIComponent(r.id)}">${esc(when(r.startedAt ?? r.createdAt))}</a></td><td>${esc(r.ani || 'anonymous')}</td><td>${esc(r.dnis)}</td><td>${mmss(r.durationMs / 1000)}${r.purgedAt ? ' <span class="muted">(audio deleted)</span>' : ''}</td><td>${r.cpaResult ? `<span class="badge ${esc(r.cpaResult)}">${esc(r.cpaResult)}</span>` : '<span class="muted">-</span>'}</td><td>${esc(r.source)}</td></tr>`;
 }
 
 /** Login, search, a recording's page with its player and CPA timeline, and the audio with Range support. */
@@ -173,8 +173,12 @@ export function pagesRouter(o: PagesOptions): Router {
 <dl><dt>Recording</dt><dd>${esc(rec.id)}</dd><dt>Uniqueid</dt><dd>${esc(rec.uniqueid ?? '-')}</dd><dt>Started</dt><dd>${esc(when(rec.startedAt) || '-')}</dd>
 <dt>Answered</dt><dd>${esc(when(rec.answeredAt) || '-')}</dd><dt>Ended</dt><dd>${esc(when(rec.endedAt) || '-')}</dd><dt>Length</dt><dd>${mmss(rec.durationMs / 1000)}</dd>
 <dt>CPA result</dt><dd>${rec.cpaResult ? `<span class="badge ${esc(rec.cpaResult)}">${esc(rec.cpaResult)}</span>` : '-'}</dd><dt>Source</dt><dd>${esc(rec.source)}</dd><dt>SHA-256</dt><dd>${esc(rec.sha256)}</dd></dl>
-<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
-<p><a href="/recordings/${id}/download">Download (${esc(rec.format)})</a></p>
+${
+      rec.purgedAt
+        ? `<p class="muted">The audio was deleted by the retention rule on ${esc(when(rec.purgedAt))}; the call's details and CPA events remain.</p>`
+        : `<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
+<p><a href="/recordings/${id}/download">Download (${esc(rec.format)})</a></p>`
+    }
 <section class="timeline"><h2>What the call progress analysis heard</h2>${
       placed.length
         ? `${timelineSvg(placed, rec.durationMs, rec.answeredAt ? offsetMs / 1000 : undefined)}<table class="events"><thead><tr><th>At</th><th>Event</th><th>Detail</th></tr></thead><tbody>${placed

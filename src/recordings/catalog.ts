@@ -37,6 +37,8 @@ export interface Recording extends Omit<NewRecording, 'startedAt' | 'answeredAt'
   endedAt: string | null;
   cpaEvents: unknown[];
   createdAt: string;
+  /** When the retention rule deleted the audio file (the row, its metadata and CPA events stay). */
+  purgedAt: string | null;
 }
 
 export interface NewDelivery {
@@ -132,6 +134,7 @@ const MIGRATIONS: string[] = [
      alerted_at TEXT
    );
    CREATE INDEX outages_started ON outages (started_at);`,
+  `ALTER TABLE recordings ADD COLUMN purged_at TEXT;`,
 ];
 
 type Row = Record<string, unknown>;
@@ -155,6 +158,7 @@ function toRecording(r: Row): Recording {
     cpaEvents: JSON.parse(r.cpa_events as string) as unknown[],
     source: r.source as RecordingSource,
     createdAt: r.created_at as string,
+    purgedAt: (r.purged_at as string | null | undefined) ?? null,
   };
 }
 
@@ -357,6 +361,26 @@ export class Catalog {
   /** Puts dead (or any) deliveries back in the queue now (CLI `deliveries retry`). */
   retryDelivery(id: number, now = Date.now()): boolean {
     return this.db.prepare(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status IN ('dead', 'pending')`).run(now, id).changes === 1;
+  }
+
+  /**
+   * Recordings past retention whose audio may go: catalogued before `before`, not purged yet, and no delivery
+   * still pending or being sent (a recording is never deleted before every route had its chance).
+   */
+  purgeable(before: string, limit = 500): Recording[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM recordings r WHERE r.created_at < ? AND r.purged_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = r.id AND d.status IN ('pending', 'sending'))
+           ORDER BY r.created_at LIMIT ?`,
+        )
+        .all(before, limit) as Row[]
+    ).map(toRecording);
+  }
+
+  markPurged(id: string, at: Date): void {
+    this.db.prepare('UPDATE recordings SET purged_at = ? WHERE id = ? AND purged_at IS NULL').run(at.toISOString(), id);
   }
 
   counts(): Record<DeliveryStatus, number> {

@@ -10,3 +10,5 @@ export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD } from
 export type { PortalUser } from './users';
 export { OutageLog } from './outages';
 export type { Outage } from './outages';
+export { sweepRetention } from './retention';
+export type { RetentionOptions } from './retention';

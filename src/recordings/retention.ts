@@ -1,0 +1,40 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log';
+import type { Catalog } from './catalog';
+import { insideRoot } from './file-store';
+
+export interface RetentionOptions {
+  catalog: Catalog;
+  root: string;
+  /** Audio older than this many days is deleted (0 = keep forever). */
+  days: number;
+  log: Logger;
+}
+
+/**
+ * Deletes the audio of recordings past retention whose deliveries are all finished (delivered or dead),
+ * and marks them purged. The catalog row stays: who called whom, when, for how long and what the CPA heard.
+ */
+export function sweepRetention(o: RetentionOptions, now = new Date()): number {
+  if (o.days <= 0) return 0;
+  const before = new Date(now.getTime() - o.days * 86_400_000).toISOString();
+  let purged = 0;
+  for (;;) {
+    const batch = o.catalog.purgeable(before);
+    const was = purged;
+    for (const rec of batch) {
+      try {
+        rmSync(join(o.root, insideRoot(o.root, rec.path)), { force: true });
+      } catch (e) {
+        o.log.error({ recording: rec.id, err: (e as Error).message }, 'retention: could not delete the audio; kept');
+        continue;
+      }
+      o.catalog.markPurged(rec.id, now);
+      purged++;
+    }
+    if (batch.length < 500 || purged === was) break; // the last batch, or nothing more can be deleted now
+  }
+  if (purged) o.log.info({ purged, olderThan: before }, 'retention: audio of old recordings deleted');
+  return purged;
+}

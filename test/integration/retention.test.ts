@@ -1,0 +1,55 @@
+// Retention through the running service: old audio whose deliveries are finished is deleted at start-up,
+// the catalog row stays; audio still waiting for a delivery, and recent audio, are kept.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Catalog, type Recording } from '../../src/recordings';
+import { encodeWav } from '../../src/media';
+import { Signal } from '../../scripts/lib/signals';
+import { startTestService } from '../support/service';
+
+test('audio older than retentionDays with finished deliveries is deleted; pending or recent audio stays', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dc-retention-'));
+  const root = join(dir, 'recordings');
+  const catalogFile = join(dir, 'catalog.sqlite');
+  mkdirSync(join(root, 'calls'), { recursive: true });
+  const catalog = new Catalog(catalogFile);
+  const wav = encodeWav(new Signal().speech(1000).noise(-50).pcm(), 8000);
+  const DAY = 86_400_000;
+  const add = (name: string, ageDays: number, deliveryStatus: 'delivered' | 'dead' | 'pending' | null): Recording => {
+    writeFileSync(join(root, 'calls', `${name}.wav`), wav);
+    const rec = catalog.addRecording(
+      { uniqueid: name, ani: '2125550100', dnis: '4175551234', durationMs: 1000, path: `calls/${name}.wav`, format: 'wav', sizeBytes: wav.length, sha256: createHash('sha256').update(wav).digest('hex'), source: 'upload' },
+      deliveryStatus ? [{ route: 'crm', kind: 'webhook', target: 'http://127.0.0.1:1/x' }] : [],
+      Date.now() - ageDays * DAY,
+    );
+    const d = catalog.deliveriesOf(rec.id)[0];
+    if (d && deliveryStatus !== 'pending') catalog.finishAttempt(d, { outcome: deliveryStatus === 'delivered' ? 'delivered' : 'dead', durationMs: 1 });
+    return rec;
+  };
+  const oldDelivered = add('old-delivered', 40, 'delivered');
+  const oldDead = add('old-dead', 40, 'dead');
+  const oldNoRoute = add('old-no-route', 40, null);
+  const oldPending = add('old-pending', 40, 'pending');
+  const recent = add('recent', 5, 'delivered');
+  catalog.close();
+
+  const svc = await startTestService('/nonexistent', { DC_RECORDINGS_LOCAL_DIR: root, DC_CATALOG_FILE: catalogFile, DC_ARI_URL: 'http://127.0.0.1:1', DC_CPA_ENABLED: 'false', DC_RETENTION_DAYS: '30', DC_MONITOR_ENABLED: 'false' });
+  try {
+    const gone = [oldDelivered, oldDead, oldNoRoute];
+    for (const r of gone) {
+      expect([r.path, existsSync(join(root, r.path))]).toEqual([r.path, false]);
+      expect(svc.catalog.getRecording(r.id)!.purgedAt).not.toBeNull();
+    }
+    for (const r of [oldPending, recent]) {
+      expect([r.path, existsSync(join(root, r.path))]).toEqual([r.path, true]);
+      expect(svc.catalog.getRecording(r.id)!.purgedAt).toBeNull();
+    }
+    // The row and its metadata remain searchable.
+    expect(svc.catalog.listRecordings({ limit: 10 })).toHaveLength(5);
+  } finally {
+    await svc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
