@@ -1,9 +1,10 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
 import { routesOf } from '../serve';
+import { Catalog } from '../recordings';
 import type { Command } from './command';
 
 interface Check {
@@ -76,6 +77,14 @@ Exit code 0 when every check passes, 1 otherwise.`,
         checks.push({ name: 'catalog', ok: true, detail: `${cfg.recordings.catalogFile} (directory writable)` });
       } catch (e) {
         checks.push({ name: 'catalog', ok: false, detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      }
+      if (existsSync(cfg.recordings.catalogFile)) {
+        const c = new Catalog(cfg.recordings.catalogFile);
+        const n = c.users.list().length;
+        const open = c.outages.ongoing();
+        c.close();
+        checks.push({ name: 'portal accounts', ok: true, warn: n === 0, detail: n ? `${n}` : "none: nobody can log in to the portal (dialplan-companion users add NAME)" });
+        checks.push({ name: 'outages', ok: true, warn: open.length > 0, detail: open.length ? `ongoing: ${open.map((o) => `${o.target} since ${o.startedAt}`).join(', ')}` : 'none ongoing' });
       }
       const routes = routesOf(cfg);
       checks.push({ name: 'delivery routes', ok: true, warn: routes.length === 0, detail: routes.length ? routes.map((r) => `${r.name} (${r.kind} ${r.kind === 'webhook' ? new URL(r.target).origin : r.target})`).join(', ') : 'none: recordings are catalogued but not delivered (set DC_WEBHOOK_URL or DC_EMAIL_TO)' });

@@ -5,7 +5,7 @@ import type { Command } from './command';
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'run the service: the ARI Stasis app (and, as they land, AGI, portal, transport, monitor)',
+  summary: 'run the service: ARI Stasis app, FastAGI door, recordings portal, delivery outbox, connectivity monitor',
   usage: 'dialplan-companion serve [--config FILE]',
   help: `Options:
   --config FILE   JSON config file (also DC_CONFIG); environment variables override it
