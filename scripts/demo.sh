@@ -17,3 +17,5 @@ grep -q 'ARI WebSocket connected' "$LOG" || { cat "$LOG" >&2; echo "demo: the co
 echo "demo: companion running (pid $PID, log $LOG)"
 node dist/scripts/demo-call.js "$LOG" "$CHROOT" "${1:-*1234175551234}" "${2:-8000}"
 echo "demo: the sandbox Asterisk keeps running (scripts/sandbox.sh stop to stop it); companion log: $LOG"
+echo "demo: to browse it in the recordings portal: printf '%s\\n' 'choose-a-password' | node dist/src/cli.js users add admin"
+echo "      then DC_RECORDINGS_LOCAL_DIR=$CHROOT/var/spool/asterisk/monitor node dist/src/cli.js serve  and open http://127.0.0.1:8080"
