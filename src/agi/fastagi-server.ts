@@ -119,7 +119,7 @@ class AgiConnection implements AgiCall {
     private readonly o: FastAgiOptions,
   ) {
     this.log = o.log;
-    socket.setEncoding('latin1');
+    socket.setEncoding('utf8'); // caller names may be UTF-8
     socket.on('data', (d: string) => this.onData(d));
     socket.on('error', () => undefined); // a reset connection ends the session below
     socket.on('close', () => this.onClose());
