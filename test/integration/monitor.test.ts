@@ -9,6 +9,7 @@ import { ensureSandbox, sandbox, waitFor, REPO } from '../support/sandbox';
 import { startTestService, type TestService } from '../support/service';
 import { SmtpSink, WebhookReceiver } from '../support/receivers';
 import type { Outage } from '../../src/recordings';
+import { pingProbe } from '../../src/monitor';
 
 const CLI = join(REPO, 'dist/src/cli.js');
 let chroot: string;
@@ -49,6 +50,7 @@ beforeAll(async () => {
     // The sandbox's own SIP port answers OPTIONS; nothing listens on 5999.
     DC_MONITOR_SIP: '127.0.0.1:5060,127.0.0.1:5999',
     DC_MONITOR_TCP: `127.0.0.1:${tcpPort}`,
+    DC_MONITOR_PING: '127.0.0.1',
     DC_CATALOG_FILE: join(dir, 'catalog.sqlite'),
   };
   svc = await startTestService(chroot, env);
@@ -62,9 +64,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('every target is checked: the live ones are up, the dead SIP port is an open outage', async () => {
+test('every target is checked (ICMP ping too): the live ones are up, the dead SIP port is an open outage', async () => {
   const names = svc.monitor!.status().map((t) => t.name);
-  expect(names).toEqual(['ari 127.0.0.1:8088', `webhook 127.0.0.1:${rx.port}`, `smtp 127.0.0.1:${smtp.port}`, 'sip 127.0.0.1:5060', 'sip 127.0.0.1:5999', `tcp 127.0.0.1:${tcpPort}`]);
+  expect(names).toEqual(['ari 127.0.0.1:8088', `webhook 127.0.0.1:${rx.port}`, `smtp 127.0.0.1:${smtp.port}`, 'sip 127.0.0.1:5060', 'sip 127.0.0.1:5999', 'ping 127.0.0.1', `tcp 127.0.0.1:${tcpPort}`]);
   await waitFor('first checks', () => svc.monitor!.status().every((t) => t.up !== undefined), 10_000);
   expect(svc.monitor!.status().filter((t) => !t.up).map((t) => t.name)).toEqual(['sip 127.0.0.1:5999']);
   const dead = status('sip 127.0.0.1:5999');
@@ -136,3 +138,7 @@ test('Asterisk restarts: the ARI outage is logged, closed and mailed; an outage 
   expect(rows.map((o) => o.target)).toEqual(expect.arrayContaining(['ari 127.0.0.1:8088', `tcp 127.0.0.1:${tcpPort}`, 'sip 127.0.0.1:5999']));
 }, 120_000);
 
+
+test('a ping target without the ping command says what to install', async () => {
+  await expect(pingProbe('127.0.0.1', '/nonexistent/ping')(500)).rejects.toThrow(/no '\/nonexistent\/ping' command \(install iputils-ping\)/);
+});
