@@ -65,9 +65,26 @@ function cpaParams(cfg: Config): CpaParams {
   }
 }
 
+/** The named configurations, each validated the same way (the error names cpa.configs.<name>). */
+export function cpaConfigs(cfg: Config): Map<string, CpaParams> {
+  const out = new Map<string, CpaParams>();
+  const problems: string[] = [];
+  for (const [name, params] of Object.entries(cfg.cpa.configs)) {
+    try {
+      out.set(name, resolveParams(params));
+    } catch (e) {
+      if (!(e instanceof CpaParamError)) throw e;
+      problems.push(`cpa.configs.${name} (DC_CPA_CONFIGS): ${e.message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
 /** Composes the service from its parts; the only place where modules meet. */
 export async function startService(cfg: Config, log: Logger = createLogger(cfg.log.level)): Promise<Service> {
   const params = cfg.cpa.enabled ? cpaParams(cfg) : undefined;
+  const namedParams = cpaConfigs(cfg);
   let rtp: RtpReceiver | undefined;
   let rtpTarget = '';
   if (params) {
@@ -118,6 +135,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     dialTimeoutSec: cfg.dial.timeoutSec,
     numberPattern: new RegExp(cfg.dial.numberPattern),
     tap: params && rtp ? { receiver: rtp, rtpTarget, codec: cfg.media.codec, params, actions: cfg.cpa } : undefined,
+    cpaConfigs: namedParams,
     recording:
       cfg.recordingKeys.pause || cfg.recordingKeys.resume || cfg.recordingKeys.stop ? { keys: cfg.recordingKeys, ami: { ...cfg.ami, timeoutMs: 5000 } } : undefined,
   });

@@ -1,3 +1,4 @@
+import type { CpaParams } from '../cpa';
 import { EventEmitter } from 'node:events';
 import { callLogger, type Logger } from '../log';
 import type { AriEvent, AriPort } from './ari-client';
@@ -15,6 +16,18 @@ export interface StasisAppOptions {
   tap?: CallSessionOptions['tap'];
   /** DTMF recording control; absent when off. */
   recording?: CallSessionOptions['recording'];
+  /** Named CPA configurations a call may pick with the Stasis argument cpa=NAME. */
+  cpaConfigs?: ReadonlyMap<string, CpaParams>;
+}
+
+/** Stasis(app,NUMBER,key=value,...): the options after the number. */
+function stasisOptions(args: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of args.slice(1)) {
+    const i = a.indexOf('=');
+    if (i > 0) out.set(a.slice(0, i).trim(), a.slice(i + 1).trim());
+  }
+  return out;
 }
 
 /**
@@ -82,6 +95,17 @@ export class StasisApp extends EventEmitter {
       await this.o.ari.hangup(ch.id, 'unallocated').catch(() => undefined);
       return;
     }
+    // A named CPA configuration for this call; an unknown name is the admin's typo, not the caller's fault:
+    // the call goes on with the default parameters (iraCPA error 03, config not found, in the log).
+    let tap = this.o.tap;
+    const cpaName = stasisOptions(args).get('cpa');
+    if (tap && cpaName) {
+      const chosen = this.o.cpaConfigs?.get(cpaName);
+      if (chosen) {
+        tap = { ...tap, params: chosen };
+        log.info({ cpaConfig: cpaName }, 'CPA configuration for this call');
+      } else log.warn({ cpaConfig: cpaName, known: [...(this.o.cpaConfigs?.keys() ?? [])] }, 'error 03: CPA configuration not found; using the defaults');
+    }
     const session = new CallSession({
       ari: this.o.ari,
       app: this.o.app,
@@ -92,7 +116,7 @@ export class StasisApp extends EventEmitter {
       dnis,
       endpoint: this.o.endpoint,
       dialTimeoutSec: this.o.dialTimeoutSec,
-      tap: this.o.tap,
+      tap,
       recording: this.o.recording,
       onCpaEvent: (event) => this.emit('cpa', { uniqueid: ch.id, ani, dnis, event }),
     });

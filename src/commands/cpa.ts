@@ -3,10 +3,27 @@ import { CpaParamError, resolveParams, type CpaEvent } from '../cpa';
 import { AudioFormatError } from '../media';
 import { analyseFile, evaluateManifest, formatReport } from '../analysis';
 import { UsageError, type Command } from './command';
+import { loadConfig } from '../config';
 
 /** A bad engine parameter is a bad command line: exit 2 with the iraCPA code and the parameter's name. */
 function asUsageError(e: unknown): unknown {
   return e instanceof CpaParamError ? new UsageError(`error ${e.code}: ${e.message}`) : e;
+}
+
+/**
+ * The parameters to use: a named configuration from the service's config (cpa.configs, file in DC_CONFIG or
+ * DC_CPA_CONFIGS) with --params on top, or --params alone.
+ */
+function chosenParams(values: Record<string, unknown>): Record<string, unknown> {
+  const params = parseParams(values.params as string | undefined);
+  const name = values.config as string | undefined;
+  if (name === undefined) return params;
+  const configs = loadConfig().cpa.configs;
+  if (!Object.hasOwn(configs, name)) {
+    const known = Object.keys(configs);
+    throw new UsageError(`error 03: no CPA configuration '${name}' (${known.length ? `known: ${known.join(', ')}` : 'none defined: set cpa.configs in the config file or DC_CPA_CONFIGS'})`);
+  }
+  return { ...configs[name], ...params };
 }
 
 function parseParams(raw: string | undefined): Record<string, unknown> {
@@ -23,7 +40,7 @@ function parseParams(raw: string | undefined): Record<string, unknown> {
 export const cpa: Command = {
   name: 'cpa',
   summary: 'call progress analysis on a recording: live voice, machine, beep, fax, SIT, DTMF',
-  usage: 'dialplan-companion cpa analyze FILE [--params JSON] [--json]\n       dialplan-companion cpa eval --manifest PATH [--params JSON] [--only REGEX] [--out FILE] [--json]',
+  usage: 'dialplan-companion cpa analyze FILE [--params JSON | --config NAME] [--json]\n       dialplan-companion cpa eval --manifest PATH [--params JSON | --config NAME] [--only REGEX] [--out FILE] [--json]',
   help: `analyze: reads WAV (PCM16, mu-law, A-law; 8 or 16 kHz) or raw .ul/.al/.sln/.sln16 audio that starts
 at the answer, and prints what the engine heard, one event per line.
 eval: scores the engine on a labelled corpus (the cpa-dev manifest format: manifest.json + wav files):
@@ -32,13 +49,16 @@ accuracy, humans called machine, confusion, decision times, beep recall and timi
 Options:
   --params JSON   engine parameters (iraCPA names, or Voxeo's maxsilence/maxtime/runtime/maskstop),
                   e.g. '{"detect_dtmf":true,"total_timeout":30000}'
+  --config NAME   a named configuration (cpa.configs in the service's config, e.g. "acme/outbound");
+                  --params given too override its values
   --json          analyze: one JSON object per line: {"result":"AM","at_ms":4120,...}; eval: the report as JSON
   --manifest PATH eval: the corpus manifest
   --only REGEX    eval: only cases whose id, kind or class matches
   --out FILE      eval: write every case's events and verdict as JSON
 
-Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message names the parameter).`,
-  options: { params: { type: 'string' }, json: { type: 'boolean' }, manifest: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } },
+Exit codes: 0 done, 1 bad audio file, 2 bad command line, parameter or configuration name (message names it),
+78 bad service configuration.`,
+  options: { params: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, manifest: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, file, ...extra] = positionals;
@@ -47,7 +67,7 @@ Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message n
     if (!file || extra.length) throw new UsageError('analyze takes exactly one FILE');
     let events: CpaEvent[];
     try {
-      events = analyseFile(file, parseParams(values.params as string | undefined));
+      events = analyseFile(file, chosenParams(values));
     } catch (e) {
       if (e instanceof AudioFormatError) {
         process.stderr.write(`dialplan-companion cpa: ${e.message}\n`);
@@ -66,7 +86,7 @@ Exit codes: 0 done, 1 bad audio file, 2 bad command line or parameter (message n
 async function evalCorpus(values: Record<string, unknown>): Promise<number> {
   const manifest = values.manifest as string | undefined;
   if (!manifest) throw new UsageError('eval needs --manifest PATH');
-  const params = parseParams(values.params as string | undefined);
+  const params = chosenParams(values);
   try {
     resolveParams(params);
   } catch (e) {

@@ -26,6 +26,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_RTP_CODEC', path: ['media', 'codec'], type: 'string' },
   { env: 'DC_CPA_ENABLED', path: ['cpa', 'enabled'], type: 'bool' },
   { env: 'DC_CPA_PARAMS', path: ['cpa', 'params'], type: 'json' },
+  { env: 'DC_CPA_CONFIGS', path: ['cpa', 'configs'], type: 'json' },
   { env: 'DC_CPA_ON_FAX', path: ['cpa', 'onFax'], type: 'string' },
   { env: 'DC_CPA_ON_SIT', path: ['cpa', 'onSit'], type: 'string' },
   { env: 'DC_CPA_ON_MACHINE', path: ['cpa', 'onMachine'], type: 'string' },

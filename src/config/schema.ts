@@ -67,6 +67,9 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         // Engine parameters (iraCPA names), checked at start-up by the engine's own validation.
         params: z.record(z.string(), z.unknown()).default({}),
+        // Named configurations (iraCPA's config_name; "tenant/name" keeps tenants apart): each is a set of
+        // parameters over the engine's defaults. A call picks one with Stasis(dialplan-companion,NUMBER,cpa=NAME).
+        configs: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,63}$/, 'a configuration name: letters, digits, _ . / -'), z.record(z.string(), z.unknown())).default({}),
         // What to do on each result.
         onFax: z.enum(['hangup', 'none']).default('hangup'),
         onSit: z.enum(['hangup', 'none']).default('hangup'),

@@ -22,6 +22,24 @@ test('analyze a WAV and a raw .ul recording: JSON lines with result and at_ms', 
   }
 });
 
+test('named configurations (--config NAME, per tenant): their parameters apply, --params on top; unknown name is error 03', () => {
+  // 1.6 s of talk then silence: a hello by the defaults (maxtime 2400), a machine for a tenant using maxtime 1000.
+  writeFileSync(join(dir, 'talk.wav'), encodeWav(new Signal().silence(300).speech(1600).silence(3000).noise(-60).pcm(), 8000));
+  writeFileSync(join(dir, 'svc.json'), JSON.stringify({ cpa: { configs: { 'acme/outbound': { maxtime: 1000 }, 'beta/quiet': { energy_lwm: 99 } } } }));
+  const env = { ...process.env, DC_CONFIG: join(dir, 'svc.json') };
+  const run = (...args: string[]) => spawnSync('node', [CLI, 'cpa', 'analyze', join(dir, 'talk.wav'), '--json', ...args], { encoding: 'utf8', env, timeout: 20_000 });
+  const first = (r: ReturnType<typeof run>) => JSON.parse(r.stdout.trim().split('\n')[0]!) as { result: string };
+  expect(first(run())).toMatchObject({ result: 'LV' });
+  expect(first(run('--config', 'acme/outbound'))).toMatchObject({ result: 'AM' });
+  expect(first(run('--config', 'acme/outbound', '--params', '{"maxtime":2400}'))).toMatchObject({ result: 'LV' });
+  let r = run('--config', 'acme/inbound');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain("error 03: no CPA configuration 'acme/inbound' (known: acme/outbound, beta/quiet)");
+  r = run('--config', 'beta/quiet');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('error 01: energy_lwm: must be between 3 and 30, got 99');
+});
+
 test('bad file: clear error, exit 1; bad parameter: named with its range, exit 2', () => {
   writeFileSync(join(dir, 'junk.wav'), 'this is not audio');
   let r = cli('analyze', join(dir, 'junk.wav'));

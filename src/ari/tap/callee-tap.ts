@@ -44,7 +44,9 @@ export class CalleeTap {
     this.snoopId = o.ids.snoop;
     this.mediaId = o.ids.tapMedia;
     this.bridgeId = o.ids.tapBridge;
-    this.session = new CpaSession(o.params, CODEC_RATE[o.codec]);
+    // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names are an
+    // output option of the file tools only.
+    this.session = new CpaSession(o.params.voxeo_results ? { ...o.params, voxeo_results: false } : o.params, CODEC_RATE[o.codec]);
   }
 
   get channelIds(): string[] {
