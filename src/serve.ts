@@ -156,7 +156,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   stasis.on('call-ended', (s: CallSummary) => {
     if (!s.recordingFile) return;
     register({
-      uniqueid: s.uniqueid, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents,
+      uniqueid: s.uniqueid, linkedid: s.linkedid ?? null, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents,
     });
   });
   let agi: FastAgiServer | undefined;

@@ -28,10 +28,12 @@ export function recordingDone(deliver: (call: FinishedCall) => void): AgiScript 
     const dnis = agi.args[0] || (NONE.has(env.dnid ?? '') ? '' : env.dnid!) || env.extension || '';
     const now = Date.now();
     // Dial() leaves how long it rang and talked; without a Dial they are unset.
+    const linkedid = await agi.get('${CHANNEL(linkedid)}');
     const dialed = seconds(await agi.get('DIALEDTIME'));
     const answered = seconds(await agi.get('ANSWEREDTIME'));
     const call: FinishedCall = {
       uniqueid: env.uniqueid || null,
+      linkedid: linkedid || null,
       ani,
       dnis,
       file,

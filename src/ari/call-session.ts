@@ -44,6 +44,8 @@ export interface CallSummary {
   dnis: string;
   calleeChannelId: string;
   recordingFile: string | undefined;
+  /** Asterisk's linkedid of the call (shared by all its channels). */
+  linkedid: string | undefined;
   startedAt: Date;
   answeredAt: Date | undefined;
   endedAt: Date;
@@ -71,6 +73,7 @@ export class CallSession {
   private calleeStarted = false;
   private calleeCreated = false;
   private recordingFile: string | undefined;
+  private linkedid: string | undefined;
   private readonly startedAt = new Date();
   private answeredAt: Date | undefined;
   private bridgeCreated = false;
@@ -200,6 +203,8 @@ export class CallSession {
     try {
       await ari.answer(this.o.callerId);
       this.recordingFile = await ari.getVariable(this.o.callerId, 'MIXMONITOR_FILENAME').catch(() => undefined);
+      // The linkedid ties this recording to the CDRs/CEL of every channel of the call.
+      this.linkedid = await ari.getVariable(this.o.callerId, 'CHANNEL(linkedid)').catch(() => undefined);
       log.info({ ani: this.o.ani, dnis: this.o.dnis, recording: this.recordingFile }, 'caller answered');
       if (this.isEnding()) return;
       await ari.createBridge(this.ids.bridge, 'mixing', `dc-${this.o.dnis}`);
@@ -310,6 +315,7 @@ export class CallSession {
       dnis: this.o.dnis,
       calleeChannelId: this.ids.callee,
       recordingFile: this.recordingFile,
+      linkedid: this.linkedid,
       startedAt: this.startedAt,
       answeredAt: this.answeredAt,
       endedAt: new Date(),

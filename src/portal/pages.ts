@@ -170,7 +170,7 @@ export function pagesRouter(o: PagesOptions): Router {
     const deliveries = o.catalog.deliveriesOf(rec.id);
     const id = encodeURIComponent(rec.id);
     const body = `<h1>${esc(rec.ani || 'anonymous')} &rarr; ${esc(rec.dnis)}</h1>
-<dl><dt>Recording</dt><dd>${esc(rec.id)}</dd><dt>Uniqueid</dt><dd>${esc(rec.uniqueid ?? '-')}</dd><dt>Started</dt><dd>${esc(when(rec.startedAt) || '-')}</dd>
+<dl><dt>Recording</dt><dd>${esc(rec.id)}</dd><dt>Uniqueid</dt><dd>${esc(rec.uniqueid ?? '-')}</dd><dt>Linkedid</dt><dd>${esc(rec.linkedid ?? '-')}</dd><dt>Started</dt><dd>${esc(when(rec.startedAt) || '-')}</dd>
 <dt>Answered</dt><dd>${esc(when(rec.answeredAt) || '-')}</dd><dt>Ended</dt><dd>${esc(when(rec.endedAt) || '-')}</dd><dt>Length</dt><dd>${mmss(rec.durationMs / 1000)}</dd>
 <dt>CPA result</dt><dd>${rec.cpaResult ? `<span class="badge ${esc(rec.cpaResult)}">${esc(rec.cpaResult)}</span>` : '-'}</dd><dt>Source</dt><dd>${esc(rec.source)}</dd><dt>SHA-256</dt><dd>${esc(rec.sha256)}</dd></dl>
 ${

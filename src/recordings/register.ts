@@ -16,6 +16,7 @@ export interface Route {
 
 export interface FinishedCall {
   uniqueid: string | null;
+  linkedid?: string | null;
   ani: string;
   dnis: string;
   startedAt?: Date;
@@ -63,6 +64,7 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
   const rec = o.catalog.addRecording(
     {
       uniqueid: call.uniqueid,
+      linkedid: call.linkedid ?? null,
       ani: call.ani,
       dnis: call.dnis,
       startedAt: call.startedAt ?? null,

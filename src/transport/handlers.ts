@@ -8,6 +8,7 @@ export function recordingMetadata(rec: Recording): Record<string, unknown> {
   return {
     id: rec.id,
     uniqueid: rec.uniqueid,
+    linkedid: rec.linkedid ?? null,
     ani: rec.ani,
     dnis: rec.dnis,
     started_at: rec.startedAt,

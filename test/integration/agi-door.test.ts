@@ -33,6 +33,7 @@ test('caller hangs up (live person) and callee hangs up (intercept): both record
   for (const rec of [recLive, recSit]) {
     expect(rec).toMatchObject({ source: 'agi', format: 'wav', cpaResult: null });
     expect(rec.uniqueid).toMatch(/^\d+\.\d+$/);
+    expect(rec.linkedid).toBe(rec.uniqueid); // the caller's channel started the call
     expect(rec.path).toContain(rec.uniqueid!);
   }
   // The caller talked 5 s after the answer (Dial sends no early media, so the file starts at the answer).
