@@ -27,6 +27,8 @@ export interface CpaParams {
   beep_is_am: boolean;
   /** Events after which the session stops listening. */
   break_events: string[];
+  /** Only these events are reported (Voxeo maskevent); empty = all. The analysis itself is unchanged. */
+  report_events: string[];
   /** Extra named tones, e.g. {"FX":"2100|5"} (frequency|tolerance in Hz). */
   tones: ToneSpec[];
   detect_dtmf: boolean;
@@ -53,6 +55,7 @@ export const DEFAULT_PARAMS: CpaParams = {
   beep_to_silence_gap: 0,
   beep_is_am: true,
   break_events: [],
+  report_events: [],
   tones: [],
   detect_dtmf: false,
   suppress_spikes: true,
@@ -69,6 +72,7 @@ const ALIASES: Record<string, keyof CpaParams> = {
   maxtime: 'maxtime',
   runtime: 'total_timeout',
   maskstop: 'break_events',
+  maskevent: 'report_events',
 };
 
 export const VOXEO_RESULT: Partial<Record<ResultCode, string>> = {
@@ -135,20 +139,19 @@ function parseTones(v: unknown): ToneSpec[] {
 
 /** Validates a parameter object (iraCPA or Voxeo names); unknown names and out-of-range values are refused. */
 export function resolveParams(input: Record<string, unknown> = {}): CpaParams {
-  const out: CpaParams = { ...DEFAULT_PARAMS, break_events: [...DEFAULT_PARAMS.break_events], tones: [] };
+  const out: CpaParams = { ...DEFAULT_PARAMS, break_events: [], report_events: [], tones: [] };
   for (const [rawKey, v] of Object.entries(input)) {
-    if (rawKey === 'maskevent') continue; // Voxeo: which events to report; we report all
     const key = (ALIASES[rawKey] ?? rawKey) as keyof CpaParams;
     if (!(key in DEFAULT_PARAMS)) {
-      throw new CpaParamError(`unknown parameter "${rawKey}" (known: ${Object.keys(DEFAULT_PARAMS).join(', ')}, and the Voxeo names ${Object.keys(ALIASES).join(', ')}, maskevent)`, '01', rawKey);
+      throw new CpaParamError(`unknown parameter "${rawKey}" (known: ${Object.keys(DEFAULT_PARAMS).join(', ')}, and the Voxeo names ${Object.keys(ALIASES).join(', ')})`, '01', rawKey);
     }
     const def = DEFAULT_PARAMS[key];
     if (key === 'tones') {
       out.tones = parseTones(v);
-    } else if (key === 'break_events') {
+    } else if (key === 'break_events' || key === 'report_events') {
       const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,|]+/).filter(Boolean) : undefined;
       if (!list || list.some((e) => typeof e !== 'string')) throw new CpaParamError(`${rawKey}: must be a list of event codes, e.g. ["LV","AM"]`, '01', rawKey);
-      out.break_events = (list as string[]).map(toCode);
+      out[key] = (list as string[]).map(toCode);
     } else if (typeof def === 'boolean') {
       if (typeof v === 'boolean') (out[key] as boolean) = v;
       else if (v === 'true' || v === 'false') (out[key] as boolean) = v === 'true';
@@ -165,8 +168,10 @@ export function resolveParams(input: Record<string, unknown> = {}): CpaParams {
   }
   // Custom tones named after the built-in codes (FX, MD) are allowed and reported with that code.
   const known = new Set<string>([...RESULT_CODES, ...out.tones.map((t) => t.name)]);
-  for (const e of out.break_events) {
-    if (!known.has(e)) throw new CpaParamError(`break_events: unknown event "${e}" (known: ${[...known].join(', ')})`, '01', 'break_events');
+  for (const key of ['break_events', 'report_events'] as const) {
+    for (const e of out[key]) {
+      if (!known.has(e)) throw new CpaParamError(`${key}: unknown event "${e}" (known: ${[...known].join(', ')})`, '01', key);
+    }
   }
   return out;
 }

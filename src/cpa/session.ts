@@ -157,7 +157,9 @@ export class CpaSession {
   }
 
   private drain(): CpaEvent[] {
-    const ev = this.out.splice(0);
+    const all = this.out.splice(0);
+    const only = this.params.report_events;
+    const ev = only.length ? all.filter((e) => only.includes(e.result)) : all;
     return this.params.voxeo_results ? ev.map((e) => ({ ...e, result: VOXEO_RESULT[e.result as ResultCode] ?? e.result })) : ev;
   }
 

@@ -194,6 +194,14 @@ describe('parameters', () => {
     const evs = run(new CpaSession({ voxeo_results: true }), new Signal().silence(500).speech(600).silence(3000).noise(-60).pcm());
     expect(evs[0]!.result).toBe('human');
   });
+  test('maskevent (report_events) reports only the chosen events; the analysis is the same', () => {
+    const pcm = new Signal().silence(500).speech(4000).silence(400).tone(500, [1000], -18).silence(3000).noise(-60).pcm();
+    const all = run(new CpaSession(), pcm);
+    expect(all.map((e) => e.result)).toEqual(expect.arrayContaining(['AM', 'BP']));
+    const onlyBeep = run(new CpaSession({ maskevent: 'beep' }), pcm);
+    expect(onlyBeep).toEqual(all.filter((e) => e.result === 'BP'));
+    expect(() => resolveParams({ maskevent: ['LV', 'HELLO'] })).toThrow(/report_events: unknown event "HELLO"/);
+  });
   test('break_events stop the session: nothing after the break event', () => {
     const s = new CpaSession({ break_events: ['LV'] });
     const evs = run(s, new Signal().silence(500).speech(600).silence(5000).noise(-60).pcm());

@@ -44,9 +44,10 @@ export class CalleeTap {
     this.snoopId = o.ids.snoop;
     this.mediaId = o.ids.tapMedia;
     this.bridgeId = o.ids.tapBridge;
-    // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names are an
-    // output option of the file tools only.
-    this.session = new CpaSession(o.params.voxeo_results ? { ...o.params, voxeo_results: false } : o.params, CODEC_RATE[o.codec]);
+    // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names and the
+    // maskevent filter are output options of the file tools only
+    // (report_events too: the actions need every event).
+    this.session = new CpaSession(o.params.voxeo_results || o.params.report_events.length ? { ...o.params, voxeo_results: false, report_events: [] } : o.params, CODEC_RATE[o.codec]);
   }
 
   get channelIds(): string[] {
