@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Catalog, registerRecording, signedDownloadUrl, sweepRetention, type FinishedCall, type Recording, type Route } from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
-import { OutboxWorker, emailHandler, webhookHandler, mailer, mailNotice, type DeliveryHandler } from './transport';
+import { OutboxWorker, emailHandler, webhookHandler, mailer, mailNotice, type DeliveryHandler, type SmtpConfig } from './transport';
 import { ConnectivityMonitor, monitorTargets, restoredMail } from './monitor';
 import { hostname } from 'node:os';
 import type { CallSummary } from './ari';
@@ -43,48 +43,47 @@ export function routesOf(cfg: Config): Route[] {
   ];
 }
 
+/** The SMTP server the deliveries and the monitor's alerts go through. */
+function smtpOf(cfg: Config): SmtpConfig {
+  const t = cfg.transport;
+  return { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom };
+}
+
 function transportHandlers(cfg: Config, link: (rec: Recording) => string): Partial<Record<'webhook' | 'email', DeliveryHandler>> {
   const t = cfg.transport;
   const handlers: Partial<Record<'webhook' | 'email', DeliveryHandler>> = {};
   if (t.webhookSecret) handlers.webhook = webhookHandler({ secret: t.webhookSecret, mode: t.webhookMode, link });
-  handlers.email = emailHandler({
-    smtp: { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom },
-    maxAttachmentBytes: t.maxAttachmentBytes,
-    link,
-  });
+  handlers.email = emailHandler({ smtp: smtpOf(cfg), maxAttachmentBytes: t.maxAttachmentBytes, link });
   return handlers;
 }
 
-/** The engine's parameters from the config, validated by the engine (the error names cpa.params.<name>). */
-function cpaParams(cfg: Config): CpaParams {
+/** Engine parameters from the config, validated by the engine; a problem names where it is (`where`). */
+function engineParams(params: Record<string, unknown>, where: string, problems: string[]): CpaParams | undefined {
   try {
-    return resolveParams(cfg.cpa.params);
+    return resolveParams(params);
   } catch (e) {
-    if (e instanceof CpaParamError) throw new ConfigError([`cpa.params (DC_CPA_PARAMS): ${e.message}`]);
-    throw e;
+    if (!(e instanceof CpaParamError)) throw e;
+    problems.push(`${where}: ${e.message}`);
+    return undefined;
   }
 }
 
-/** The named configurations, each validated the same way (the error names cpa.configs.<name>). */
-export function cpaConfigs(cfg: Config): Map<string, CpaParams> {
-  const out = new Map<string, CpaParams>();
+/** The default parameters (when CPA is on) and the named configurations, all checked before anything starts. */
+export function cpaSettings(cfg: Config): { params: CpaParams | undefined; configs: Map<string, CpaParams> } {
   const problems: string[] = [];
-  for (const [name, params] of Object.entries(cfg.cpa.configs)) {
-    try {
-      out.set(name, resolveParams(params));
-    } catch (e) {
-      if (!(e instanceof CpaParamError)) throw e;
-      problems.push(`cpa.configs.${name} (DC_CPA_CONFIGS): ${e.message}`);
-    }
+  const params = cfg.cpa.enabled ? engineParams(cfg.cpa.params, 'cpa.params (DC_CPA_PARAMS)', problems) : undefined;
+  const configs = new Map<string, CpaParams>();
+  for (const [name, p] of Object.entries(cfg.cpa.configs)) {
+    const resolved = engineParams(p, `cpa.configs.${name} (DC_CPA_CONFIGS)`, problems);
+    if (resolved) configs.set(name, resolved);
   }
   if (problems.length) throw new ConfigError(problems);
-  return out;
+  return { params, configs };
 }
 
 /** Composes the service from its parts; the only place where modules meet. */
 export async function startService(cfg: Config, log: Logger = createLogger(cfg.log.level)): Promise<Service> {
-  const params = cfg.cpa.enabled ? cpaParams(cfg) : undefined;
-  const namedParams = cpaConfigs(cfg);
+  const { params, configs: namedParams } = cpaSettings(cfg);
   let rtp: RtpReceiver | undefined;
   let rtpTarget = '';
   if (params) {
@@ -189,7 +188,8 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   });
   if (cfg.monitor.enabled) {
     const alertTo = cfg.monitor.alertTo ?? t.emailTo;
-    const smtp = { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom };
+    const smtp = smtpOf(cfg);
+    const alertMailer = alertTo ? mailer(smtp) : undefined;
     const targets = monitorTargets({
       ari: cfg.ari,
       webhooks: routes.filter((r) => r.kind === 'webhook').map((r) => r.target),
@@ -206,12 +206,13 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       intervalMs: cfg.monitor.intervalMs,
       timeoutMs: cfg.monitor.timeoutMs,
       failuresToDown: cfg.monitor.failuresToDown,
-      alert: alertTo
-        ? async (restored) => {
-            const m = restoredMail(restored, host);
-            await mailNotice(mailer(smtp), smtp.from, alertTo, m.subject, m.text);
-          }
-        : undefined,
+      alert:
+        alertTo && alertMailer
+          ? async (restored) => {
+              const m = restoredMail(restored, host);
+              await mailNotice(alertMailer, smtp.from, alertTo, m.subject, m.text);
+            }
+          : undefined,
     });
     monitor.start();
     log.info({ targets: targets.map((x) => x.name), alertTo: alertTo ?? null }, 'connectivity monitor started');

@@ -8,6 +8,7 @@ const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export const SANDBOX_ARI_PASSWORD = 'sandbox-only-change-me';
 
 const port = z.number().int().min(1).max(65535);
+const emailList = z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated');
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, 'host:port, e.g. 203.0.113.5:5060');
 const dtmfKeys = z.string().regex(/^[0-9*#A-D]{0,4}$/, 'up to 4 DTMF keys (0-9 * # A-D), or empty to turn it off');
 const httpUrl = z
@@ -109,7 +110,7 @@ export const configSchema = z
         webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
         // multipart: the audio in the POST; link: JSON with a signed download link to the portal.
         webhookMode: z.enum(['multipart', 'link']).default('multipart'),
-        emailTo: z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated').optional(),
+        emailTo: emailList.optional(),
         emailFrom: z.string().min(3).default('dialplan-companion@localhost'),
         smtpHost: z.string().min(1).default('127.0.0.1'),
         smtpPort: port.default(25),
@@ -152,7 +153,7 @@ export const configSchema = z
         timeoutMs: z.number().int().min(100).max(60_000).default(3000),
         failuresToDown: z.number().int().min(1).max(20).default(2),
         // Who gets the restore alerts (default: transport.emailTo); empty = log only.
-        alertTo: z.string().regex(/^[^\s@,]+@[^\s@,]+(\s*,\s*[^\s@,]+@[^\s@,]+)*$/, 'one or more e-mail addresses, comma separated').optional(),
+        alertTo: emailList.optional(),
         // SIP trunks / peers pinged with OPTIONS over UDP, as host:port.
         sip: z.array(hostPort).default([]),
         // Hosts pinged with ICMP (the system's ping command).

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { verifyDownload, type Catalog } from '../recordings';
-import { sendAudio } from './pages';
-import { sessionUser, type SessionOptions } from './session';
+import { sendAudio } from './send-audio';
+import { loggedInUser, type SessionOptions } from './session';
 
 export interface DownloadOptions {
   catalog: Catalog;
@@ -19,8 +19,7 @@ export function downloadRouter(o: DownloadOptions): Router {
   const r = express.Router();
   r.get('/recordings/:id/download', (req, res) => {
     const id = req.params.id;
-    const user = o.session ? sessionUser(o.session, req.headers.cookie) : undefined;
-    if (!(user && o.catalog.users.exists(user))) {
+    if (!(o.session && loggedInUser(o.session, req.headers.cookie, (u) => o.catalog.users.exists(u)))) {
       const v = verifyDownload(o.linkSecret, id, req.query.expires as string | undefined, req.query.sig as string | undefined);
       if (v !== 'ok') return res.status(v === 'expired' ? 410 : 403).json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
     }

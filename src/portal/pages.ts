@@ -1,11 +1,9 @@
-import { createReadStream, statSync } from 'node:fs';
-import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log';
-import { insideRoot, type Catalog, type Recording, type RecordingQuery, type RecordingSource } from '../recordings';
+import type { Catalog, Recording, RecordingQuery, RecordingSource } from '../recordings';
 import { CSP, PORTAL_CSS, PORTAL_JS, esc, page } from './html';
 import { LoginThrottle, clearedCookie, requireLogin, sessionCookie, sessionUser, type SessionOptions } from './session';
-import { parseRange } from './range';
+import { sendAudio } from './send-audio';
 import { mmss, placeEvents, timelineSvg } from './timeline';
 
 export interface PagesOptions {
@@ -17,7 +15,6 @@ export interface PagesOptions {
   connectivity?: () => { name: string; up: boolean | undefined; lastCheck: string | undefined; lastError: string | undefined }[];
 }
 
-export const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
 const PAGE_SIZE = 50;
 const CPA_RESULTS = ['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown'];
 const SOURCES: RecordingSource[] = ['ari', 'agi', 'upload'];
@@ -217,37 +214,4 @@ ${
   });
 
   return r;
-}
-
-/** The recording's file, whole or one byte range (206 / 416), for players that seek. */
-export function sendAudio(root: string, rec: Recording, req: Request, res: Response, disposition: 'inline' | 'attachment'): void {
-  const file = join(root, insideRoot(root, rec.path));
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    res.status(410).json({ ok: false, error: 'the recording file is gone (retention)' });
-    return;
-  }
-  res.set({
-    'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
-    'accept-ranges': 'bytes',
-    'cache-control': 'private, no-store',
-    'content-disposition': `${disposition}; filename="${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}"`.replace(/[^\x20-\x7e]/g, '_'),
-  });
-  const range = parseRange(req.headers.range, size);
-  if (range.kind === 'unsatisfiable') {
-    res.status(416).set('content-range', `bytes */${size}`).end();
-    return;
-  }
-  const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
-  if (range.kind === 'partial') res.status(206).set('content-range', `bytes ${start}-${end}/${size}`);
-  res.set('content-length', String(size === 0 ? 0 : end - start + 1));
-  if (req.method === 'HEAD' || size === 0) {
-    res.end();
-    return;
-  }
-  const stream = createReadStream(file, { start, end });
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
 }

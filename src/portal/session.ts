@@ -49,14 +49,20 @@ export function sessionUser(o: SessionOptions, cookieHeader: string | undefined,
   }
 }
 
+/** The logged-in user of a request: a valid session of an account that still exists. */
+export function loggedInUser(o: SessionOptions, cookieHeader: string | undefined, stillExists: (username: string) => boolean): string | undefined {
+  const user = sessionUser(o, cookieHeader);
+  return user && stillExists(user) ? user : undefined;
+}
+
 /**
  * Pages need a session: a browser is sent to the login page (and back afterwards), anything else gets 401.
  * `stillExists` makes a removed account's cookie useless at once.
  */
 export function requireLogin(o: SessionOptions, stillExists: (username: string) => boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const user = sessionUser(o, req.headers.cookie);
-    if (user && stillExists(user)) {
+    const user = loggedInUser(o, req.headers.cookie, stillExists);
+    if (user) {
       res.locals.user = user;
       next();
       return;

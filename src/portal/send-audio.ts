@@ -1,0 +1,40 @@
+import { createReadStream, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Request, Response } from 'express';
+import { insideRoot, type Recording } from '../recordings';
+import { parseRange } from './range';
+
+const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
+
+/** The recording's file, whole or one byte range (206 / 416), for players that seek. */
+export function sendAudio(root: string, rec: Recording, req: Request, res: Response, disposition: 'inline' | 'attachment'): void {
+  const file = join(root, insideRoot(root, rec.path));
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    res.status(410).json({ ok: false, error: 'the recording file is gone (retention)' });
+    return;
+  }
+  res.set({
+    'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, no-store',
+    'content-disposition': `${disposition}; filename="${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}"`.replace(/[^\x20-\x7e]/g, '_'),
+  });
+  const range = parseRange(req.headers.range, size);
+  if (range.kind === 'unsatisfiable') {
+    res.status(416).set('content-range', `bytes */${size}`).end();
+    return;
+  }
+  const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
+  if (range.kind === 'partial') res.status(206).set('content-range', `bytes ${start}-${end}/${size}`);
+  res.set('content-length', String(size === 0 ? 0 : end - start + 1));
+  if (req.method === 'HEAD' || size === 0) {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file, { start, end });
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+}
