@@ -127,8 +127,21 @@ function wrapError(e: unknown): AriError {
 // No REST call may hang a call forever: Asterisk answers in milliseconds, so this is generous.
 const REST_TIMEOUT_MS = 15_000;
 
+// Recent REST round trips (ms): how loaded Asterisk is, for backpressure.
+const latencies: number[] = [];
+let latencyNext = 0;
+const LATENCY_WINDOW = 32;
+
+/** The median of the last 32 ARI request times, in ms (0 before any). */
+export function ariLatencyMs(): number {
+  if (!latencies.length) return 0;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const t0 = performance.now();
   try {
     return await Promise.race([
       fn(),
@@ -140,6 +153,8 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     throw wrapError(e);
   } finally {
     clearTimeout(timer);
+    latencies[latencyNext] = performance.now() - t0;
+    latencyNext = (latencyNext + 1) % LATENCY_WINDOW;
   }
 }
 

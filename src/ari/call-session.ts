@@ -6,8 +6,7 @@ import { CalleeTap } from './tap/callee-tap';
 import { CpaActions, type CpaActionConfig } from './tap/cpa-actions';
 import { CALLEE_ARG, callIds, type CallIds } from './call-ids';
 import { RecordingKeys, type RecordingKeysConfig, type RecordingState } from './recording-keys';
-import { amiAction, type AmiOptions } from '../ami';
-
+import { ignoreGone } from './ignore-gone';
 
 export type CallState = 'answering' | 'dialing' | 'bridged' | 'ending' | 'ended';
 
@@ -15,9 +14,10 @@ export interface CallSessionOptions {
   ari: AriPort;
   app: string;
   log: Logger;
-  callerId: string;
+  /** The caller's channel id: its uniqueid, the root of every id this call derives. */
+  callerChannelId: string;
   /** The caller's channel name (AMI addresses channels by name). */
-  callerName: string;
+  callerChannelName: string;
   /** ANI: the caller's number as Asterisk reports it. */
   ani: string;
   /** DNIS: the number dialled after the *123 prefix. */
@@ -31,11 +31,36 @@ export interface CallSessionOptions {
     codec: RtpCodec;
     params: CpaParams;
     actions: CpaActionConfig;
+    /** Audio starting later than this after the answer: the decision is reported as unknown. */
+    maxLagMs: number;
+    /** Asked at the answer: a reason to skip the tap (backpressure), or undefined to tap. */
+    gate?: () => string | undefined;
+    /** How long the tap's channels may take to enter Stasis (default 5 s). */
+    readyTimeoutMs?: number;
+    /** Wall clock in ms (tests). */
+    clock?: () => number;
   };
-  /** DTMF control of the call's recording through AMI; absent when off. */
-  recording?: { keys: RecordingKeysConfig; ami: AmiOptions };
+  /** DTMF control of the call's recording (MixMonitorMute/StopMixMonitor through AMI); absent when off. */
+  recording?: { keys: RecordingKeysConfig; control: RecordingPort };
   /** Every CPA event of the call, as it happens (the service's event bus). */
   onCpaEvent?: (e: CpaEvent) => void;
+  /** The call is known (file name, ANI, DNIS): the catalog writes its row before anything else happens. */
+  onStarted?: (s: CallStart) => void;
+}
+
+/** Recording control by channel name: the AMI side of the recording keys. */
+export interface RecordingPort {
+  mute(channelName: string, on: boolean): Promise<unknown>;
+  stop(channelName: string): Promise<unknown>;
+}
+
+export interface CallStart {
+  uniqueid: string;
+  ani: string;
+  dnis: string;
+  recordingFile: string | undefined;
+  linkedid: string | undefined;
+  startedAt: Date;
 }
 
 export interface CallSummary {
@@ -57,6 +82,10 @@ export interface CallSummary {
   cpaResult: string | undefined;
   /** The recording's state at the end (paused or stopped by the caller's keys). */
   recordingState: RecordingState;
+  /** ms between the answer and the tap's first audio (undefined: no tap, or no audio). */
+  tapLagMs: number | undefined;
+  /** Taken over after a restart of the service: its CPA result was lost with the old process. */
+  adopted: boolean;
 }
 
 // ARI hangup reasons for the dial outcomes we pass back to the caller.
@@ -74,8 +103,9 @@ export class CallSession {
   private calleeCreated = false;
   private recordingFile: string | undefined;
   private linkedid: string | undefined;
-  private readonly startedAt = new Date();
+  private startedAt = new Date();
   private answeredAt: Date | undefined;
+  private adopted = false;
   private bridgeCreated = false;
   private teardownDone: Promise<CallSummary> | undefined;
   private onEnded: ((s: CallSummary) => void) | undefined;
@@ -89,16 +119,16 @@ export class CallSession {
 
   constructor(private readonly o: CallSessionOptions) {
     // Ids derived from the caller's uniqueid: every object this call creates can be traced back to it.
-    this.ids = callIds(o.callerId);
+    this.ids = callIds(o.callerChannelId);
     const rec = o.recording;
     if (rec) {
-      const channel = o.callerName;
+      const channel = o.callerChannelName;
       this.recordingKeys = new RecordingKeys(
         rec.keys,
         {
-          mute: (on) => amiAction(rec.ami, { Action: 'MixMonitorMute', Channel: channel, Direction: 'both', State: on ? '1' : '0' }),
-          stop: () => amiAction(rec.ami, { Action: 'StopMixMonitor', Channel: channel }),
-          setState: (state) => o.ari.setVariable(o.callerId, 'DC_RECORDING', state),
+          mute: (on) => rec.control.mute(channel, on),
+          stop: () => rec.control.stop(channel),
+          setState: (state) => o.ari.setVariable(o.callerChannelId, 'DC_RECORDING', state),
         },
         o.log,
       );
@@ -107,7 +137,7 @@ export class CallSession {
 
   /** A DTMF digit from the caller (the recording keys). */
   dtmfReceived(channelId: string, digit: string): void {
-    if (channelId === this.o.callerId && !this.isEnding()) void this.recordingKeys?.onDigit(digit, Date.now());
+    if (channelId === this.o.callerChannelId && !this.isEnding()) void this.recordingKeys?.onDigit(digit, Date.now());
   }
 
   /** Channel ids this session owns (for event routing). */
@@ -157,15 +187,28 @@ export class CallSession {
     });
   }
 
+  private recordCpaEvent(e: CpaEvent): void {
+    this.cpaEvents.push(e);
+    this.o.onCpaEvent?.(e);
+    this.actions?.onEvent(e);
+  }
+
   private startTap(): void {
     const t = this.o.tap;
     if (!t || !this.answeredAt) return;
     const { ari, log } = this.o;
+    const skip = t.gate?.();
+    if (skip) {
+      // Backpressure: the call is bridged and recorded; only the analysis is left out, and says so.
+      log.warn({ why: skip }, 'CPA tap skipped');
+      this.recordCpaEvent({ result: 'unknown', at_ms: 0, cause: `tap skipped: ${skip}`, decision: true });
+      return;
+    }
     this.actions = new CpaActions({
       config: t.actions,
       log,
-      setCallerVar: (name, value) => ari.setVariable(this.o.callerId, name, value).catch(() => undefined),
-      playToCaller: (media) => ari.playOnChannel(this.o.callerId, media, this.ids.liveTone).catch(() => undefined),
+      setCallerVar: (name, value) => ari.setVariable(this.o.callerChannelId, name, value).catch(() => undefined),
+      playToCaller: (media) => ari.playOnChannel(this.o.callerChannelId, media, this.ids.liveTone).catch(() => undefined),
       playToCall: async (media) => {
         const id = this.ids.drop;
         const done = this.waitPlayback(id, 120_000);
@@ -184,14 +227,27 @@ export class CallSession {
       params: t.params,
       ids: this.ids,
       answeredAt: this.answeredAt.getTime(),
+      maxLagMs: t.maxLagMs,
+      readyTimeoutMs: t.readyTimeoutMs,
+      now: t.clock,
       stasisStarted: (id, ms) => this.waitStasisStart(id, ms),
-      onEvent: (e) => {
-        this.cpaEvents.push(e);
-        this.o.onCpaEvent?.(e);
-        this.actions?.onEvent(e);
-      },
+      onEvent: (e) => this.recordCpaEvent(e),
     });
     void this.tap.start();
+  }
+
+  /**
+   * Takes over a call a previous run of the service had bridged (found in Asterisk after a restart): it is
+   * left to go on; when either side hangs up, the other is hung up and the bridge destroyed as usual.
+   */
+  adopt(state: { recordingFile: string | undefined; linkedid: string | undefined; startedAt: Date | undefined }): void {
+    this.adopted = true;
+    this.recordingFile = state.recordingFile;
+    this.linkedid = state.linkedid;
+    if (state.startedAt) this.startedAt = state.startedAt;
+    this.calleeStarted = this.calleeCreated = this.bridgeCreated = true;
+    this.state = 'bridged';
+    this.o.log.info({ recording: this.recordingFile }, 'call taken over after a restart');
   }
 
   whenEnded(cb: (s: CallSummary) => void): void {
@@ -201,28 +257,36 @@ export class CallSession {
   async start(): Promise<void> {
     const { ari, log } = this.o;
     try {
-      await ari.answer(this.o.callerId);
-      this.recordingFile = await ari.getVariable(this.o.callerId, 'MIXMONITOR_FILENAME').catch(() => undefined);
-      // The linkedid ties this recording to the CDRs/CEL of every channel of the call.
-      this.linkedid = await ari.getVariable(this.o.callerId, 'CHANNEL(linkedid)').catch(() => undefined);
-      log.info({ ani: this.o.ani, dnis: this.o.dnis, recording: this.recordingFile }, 'caller answered');
+      const id = this.o.callerChannelId;
+      // The linkedid ties this recording to the CDRs/CEL of every channel of the call. The three requests
+      // go together: under load every round trip to Asterisk is time the callee's answer waits for.
+      const [, file, linkedid] = await Promise.all([
+        ari.answer(id),
+        ari.getVariable(id, 'MIXMONITOR_FILENAME').catch(() => undefined),
+        ari.getVariable(id, 'CHANNEL(linkedid)').catch(() => undefined),
+      ]);
+      this.recordingFile = file || undefined;
+      this.linkedid = linkedid || undefined;
+      // Write ahead: the catalog knows the call (and the file it will find) before it is dialled.
+      this.o.onStarted?.({ uniqueid: id, ani: this.o.ani, dnis: this.o.dnis, recordingFile: this.recordingFile, linkedid: this.linkedid, startedAt: this.startedAt });
+      log.info({ recording: this.recordingFile }, 'caller answered');
       if (this.isEnding()) return;
       await ari.createBridge(this.ids.bridge, 'mixing', `dc-${this.o.dnis}`);
       this.bridgeCreated = true;
       if (this.isEnding()) return void this.cleanupLate();
       // Ringback so the agent hears progress while the far end rings; ignored if it fails.
-      ari.playOnChannel(this.o.callerId, 'tone:ring', this.ids.ringback).catch(() => undefined);
+      ari.playOnChannel(this.o.callerChannelId, 'tone:ring', this.ids.ringback).catch(() => undefined);
       this.state = 'dialing';
       const endpoint = this.o.endpoint.replace('${NUMBER}', this.o.dnis);
       await ari.originate({
         endpoint,
         app: this.o.app,
-        appArgs: `${CALLEE_ARG},${this.o.callerId}`,
+        appArgs: `${CALLEE_ARG},${this.o.callerChannelId}`,
         channelId: this.ids.callee,
         otherChannelId: this.ids.calleeOther,
         callerId: this.o.ani,
         timeoutSec: this.o.dialTimeoutSec,
-        originator: this.o.callerId,
+        originator: this.o.callerChannelId,
       });
       this.calleeCreated = true;
       log.info({ endpoint, callee: this.ids.callee }, 'dialing callee');
@@ -242,13 +306,15 @@ export class CallSession {
       await this.cleanupLate();
       return;
     }
-    this.answeredAt = new Date();
+    this.answeredAt = new Date(this.o.tap?.clock?.() ?? Date.now());
+    // The tap listens to the callee's channel, not the bridge: it starts at once, beside the bridging.
+    this.startTap();
     try {
-      await ari.stopPlayback(this.ids.ringback).catch(() => undefined);
-      await ari.addToBridge(this.ids.bridge, [this.o.callerId, this.ids.callee]);
+      ari.stopPlayback(this.ids.ringback).catch(() => undefined);
+      await ari.addToBridge(this.ids.bridge, [this.o.callerChannelId, this.ids.callee]);
+      if (this.isEnding()) return;
       this.state = 'bridged';
       log.info({ callee: this.ids.callee }, 'callee answered, bridged');
-      this.startTap();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'bridging failed');
       await this.teardown(`bridging failed: ${(e as Error).message}`);
@@ -258,7 +324,7 @@ export class CallSession {
   /** A channel of ours left Stasis or was destroyed. */
   async channelGone(channelId: string, cause?: number, causeTxt?: string): Promise<void> {
     if (this.tap?.channelIds.includes(channelId)) return; // tap channels come and go with the tap
-    if (channelId === this.o.callerId) {
+    if (channelId === this.o.callerChannelId) {
       await this.teardown('caller hung up');
     } else if (channelId === this.ids.callee) {
       if (!this.calleeStarted && cause !== undefined) {
@@ -277,12 +343,9 @@ export class CallSession {
   private async cleanupLate(): Promise<void> {
     await this.teardown('late cleanup');
     const { ari, log } = this.o;
-    const quiet = (e: { notFound?: boolean; message?: string }) => {
-      if (!e?.notFound) log.warn({ err: e?.message }, 'late cleanup step failed');
-    };
     await Promise.all([
-      this.calleeCreated ? ari.hangup(this.ids.callee).catch(quiet) : Promise.resolve(),
-      this.bridgeCreated ? ari.destroyBridge(this.ids.bridge).catch(quiet) : Promise.resolve(),
+      this.calleeCreated ? ari.hangup(this.ids.callee).catch(ignoreGone(log, 'late cleanup: callee')) : undefined,
+      this.bridgeCreated ? ari.destroyBridge(this.ids.bridge).catch(ignoreGone(log, 'late cleanup: bridge')) : undefined,
     ]);
   }
 
@@ -300,17 +363,16 @@ export class CallSession {
     const { ari, log } = this.o;
     this.state = 'ending';
     this.actions?.cancel();
-    await this.tap?.stop('call ended');
-    const ignoreGone = (what: string) => (e: { notFound?: boolean; message?: string }) => {
-      if (!e?.notFound) log.warn({ err: e?.message, what }, 'teardown step failed');
-    };
-    const steps: Promise<void>[] = [ari.hangup(this.o.callerId, callerReason).catch(ignoreGone('hangup caller'))];
-    if (this.calleeCreated) steps.push(ari.hangup(this.ids.callee).catch(ignoreGone('hangup callee')));
-    if (this.bridgeCreated) steps.push(ari.destroyBridge(this.ids.bridge).catch(ignoreGone('destroy bridge')));
-    await Promise.all(steps);
+    // The tap and the call's own channels go together: a slow tap must not hold the hangup back.
+    await Promise.all([
+      this.tap?.stop('call ended'),
+      ari.hangup(this.o.callerChannelId, callerReason).catch(ignoreGone(log, 'hangup caller')),
+      this.calleeCreated ? ari.hangup(this.ids.callee).catch(ignoreGone(log, 'hangup callee')) : undefined,
+      this.bridgeCreated ? ari.destroyBridge(this.ids.bridge).catch(ignoreGone(log, 'destroy bridge')) : undefined,
+    ]);
     this.state = 'ended';
     const summary: CallSummary = {
-      uniqueid: this.o.callerId,
+      uniqueid: this.o.callerChannelId,
       ani: this.o.ani,
       dnis: this.o.dnis,
       calleeChannelId: this.ids.callee,
@@ -323,6 +385,8 @@ export class CallSession {
       cpaEvents: this.cpaEvents,
       cpaResult: this.cpaEvents.find((e) => e.decision)?.result,
       recordingState: this.recordingKeys?.state ?? 'recording',
+      tapLagMs: this.tap?.lagMs,
+      adopted: this.adopted,
     };
     log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0 }, 'call ended');
     this.onEnded?.(summary);

@@ -1,4 +1,4 @@
-export { AriConnection, AriError } from './ari-client';
+export { AriConnection, AriError, ariLatencyMs } from './ari-client';
 export type { AriPort, AriEvent, AriChannel } from './ari-client';
 export { StasisApp } from './stasis-app';
 export type { CallSummary } from './call-session';

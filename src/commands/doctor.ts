@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
-import { routesOf } from '../serve';
+import { routesOf } from '../config';
 import { Catalog } from '../recordings';
 import type { Command } from './command';
 

@@ -1,7 +1,10 @@
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../log';
 import { startService } from '../serve';
 import type { Command } from './command';
+
+// A uniqueid (epoch.sequence) in an error's text: which call an unhandled rejection belongs to.
+const UNIQUEID = /\b(\d{9,11}\.\d+)/;
 
 export const serve: Command = {
   name: 'serve',
@@ -9,16 +12,33 @@ export const serve: Command = {
   usage: 'dialplan-companion serve [--config FILE]',
   help: `Options:
   --config FILE   JSON config file (also DC_CONFIG); environment variables override it
+Exits 78 on a bad configuration and 1 when a part cannot start (a port in use, a catalog directory that is
+read-only or full), naming the part and the system's reason.
 Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges destroyed.`,
   options: { config: { type: 'string' } },
   async run(values) {
     const cfg = loadConfig({ file: values.config as string | undefined });
     const log = createLogger(cfg.log.level);
-    const svc = await startService(cfg, log);
+    // The last guard, not the fix: a promise nobody awaited must not take every call down with it.
+    process.on('unhandledRejection', (reason: unknown) => {
+      const err = reason instanceof Error ? reason : new Error(String(reason));
+      log.error({ err: err.message, stack: err.stack, uniqueid: UNIQUEID.exec(err.message)?.[1] }, 'unhandled rejection (a defect: please report it)');
+    });
+    let svc;
+    try {
+      svc = await startService(cfg, log);
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      log.fatal({ err: (e as Error).message }, 'cannot start');
+      process.stderr.write(`dialplan-companion serve: cannot start: ${(e as Error).message}\n`);
+      // Whatever was opened before the failure must not keep a half-started process alive for systemd.
+      process.exit(1);
+    }
+    const running = svc;
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'stopping');
-        svc.stop().finally(resolve);
+        running.stop().finally(resolve);
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);

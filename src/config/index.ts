@@ -2,3 +2,4 @@ export { loadConfig, ConfigError, ENV_SETTINGS } from './load';
 export type { LoadOptions } from './load';
 export { configSchema, SANDBOX_ARI_PASSWORD } from './schema';
 export type { Config } from './schema';
+export { routesOf, smtpOf, cpaSettings } from './derived';

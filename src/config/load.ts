@@ -34,6 +34,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_CPA_BEEP_WAIT_MS', path: ['cpa', 'beepWaitMs'], type: 'int' },
   { env: 'DC_CPA_ON_LIVE', path: ['cpa', 'onLive'], type: 'string' },
   { env: 'DC_CPA_LIVE_TONE', path: ['cpa', 'liveTone'], type: 'string' },
+  { env: 'DC_CPA_MAX_CONCURRENT_CALLS', path: ['cpa', 'maxConcurrentCalls'], type: 'int' },
+  { env: 'DC_CPA_MAX_ARI_LATENCY_MS', path: ['cpa', 'maxAriLatencyMs'], type: 'int' },
+  { env: 'DC_CPA_MAX_TAP_LAG_MS', path: ['cpa', 'maxTapLagMs'], type: 'int' },
   { env: 'DC_AMI_HOST', path: ['ami', 'host'], type: 'string' },
   { env: 'DC_AMI_PORT', path: ['ami', 'port'], type: 'int' },
   { env: 'DC_AMI_USER', path: ['ami', 'username'], type: 'string' },
@@ -83,6 +86,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
   { env: 'DC_RETENTION_DAYS', path: ['recordings', 'retentionDays'], type: 'int' },
+  { env: 'DC_RECOVER_DAYS', path: ['recordings', 'recoverDays'], type: 'int' },
+  { env: 'DC_RECOVER_FILES', path: ['recordings', 'recoverFiles'], type: 'bool' },
+  { env: 'DC_RECOVER_EVERY_MS', path: ['recordings', 'recoverEveryMs'], type: 'int' },
 ];
 
 export class ConfigError extends Error {

@@ -82,6 +82,14 @@ export const configSchema = z
         onLive: z.enum(['tone', 'none']).default('tone'),
         // Played to the caller (agent) when a live person answers.
         liveTone: z.string().regex(/^(sound|tone):/, 'an ARI media URI such as sound:beep').default('sound:beep'),
+        // Backpressure: past this many calls in progress, new calls are still answered, bridged and recorded
+        // but not tapped (CPA result unknown, cause "over cpa.maxConcurrentCalls"); 0 = no limit.
+        maxConcurrentCalls: z.number().int().min(0).max(100_000).default(150),
+        // The same when Asterisk is slow: recent ARI requests taking longer than this (median) skip the tap.
+        maxAriLatencyMs: z.number().int().min(50).max(60_000).default(1500),
+        // A tap whose audio starts later than this after the answer has missed the callee's first words:
+        // its decision is reported as unknown (cause "tap started N ms after the answer"), never acted on.
+        maxTapLagMs: z.number().int().min(100).max(10_000).default(1000),
       })
       .strict()
       .prefault({}),
@@ -200,6 +208,12 @@ export const configSchema = z
         // Delete the audio (not the catalog row) this many days after cataloguing, once every delivery is
         // finished; 0 keeps recordings forever.
         retentionDays: z.number().min(0).max(36500).default(0),
+        // The recovery sweep (at start-up, then every recoverEveryMs) looks this many days back in the dated
+        // directories for MixMonitor files of our calls that have no catalog row.
+        recoverDays: z.number().int().min(0).max(366).default(2),
+        // Off: only rows written ahead are completed (e.g. several services writing into one spool).
+        recoverFiles: z.boolean().default(true),
+        recoverEveryMs: z.number().int().min(1000).max(24 * 3600_000).default(60_000),
       })
       .strict()
       .prefault({}),

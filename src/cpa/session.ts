@@ -16,6 +16,8 @@ export interface CpaEvent {
   digit?: string;
   /** The first LV/AM/FX/MD/SIT/TO/unknown of the session. */
   decision?: boolean;
+  /** On a live call's `unknown` from a late tap: what the engine would have decided on what it heard. */
+  heard?: string;
 }
 
 const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;

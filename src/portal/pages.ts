@@ -75,7 +75,7 @@ function when(iso: string | null): string {
 }
 
 function recordingRow(r: Recording): string {
-  return `<tr data-id="${esc(r.id)}"><td><a href="/recordings/${encodeURIComponent(r.id)}">${esc(when(r.startedAt ?? r.createdAt))}</a></td><td>${esc(r.ani || 'anonymous')}</td><td>${esc(r.dnis)}</td><td>${mmss(r.durationMs / 1000)}${r.purgedAt ? ' <span class="muted">(audio deleted)</span>' : ''}</td><td>${r.cpaResult ? `<span class="badge ${esc(r.cpaResult)}">${esc(r.cpaResult)}</span>` : '<span class="muted">-</span>'}</td><td>${esc(r.source)}</td></tr>`;
+  return `<tr data-id="${esc(r.id)}"><td><a href="/recordings/${encodeURIComponent(r.id)}">${esc(when(r.startedAt ?? r.createdAt))}</a></td><td>${esc(r.ani || 'anonymous')}</td><td>${esc(r.dnis)}</td><td>${mmss(r.durationMs / 1000)}${r.purgedAt ? ' <span class="muted">(audio deleted)</span>' : r.state === 'no_audio' ? ' <span class="muted">(no audio)</span>' : ''}${r.recovered ? ' <span class="muted">(recovered)</span>' : ''}</td><td>${r.cpaResult ? `<span class="badge ${esc(r.cpaResult)}">${esc(r.cpaResult)}</span>` : '<span class="muted">-</span>'}</td><td>${esc(r.source)}</td></tr>`;
 }
 
 /** Login, search, a recording's page with its player and CPA timeline, and the audio with Range support. */
@@ -169,11 +169,13 @@ export function pagesRouter(o: PagesOptions): Router {
     const body = `<h1>${esc(rec.ani || 'anonymous')} &rarr; ${esc(rec.dnis)}</h1>
 <dl><dt>Recording</dt><dd>${esc(rec.id)}</dd><dt>Uniqueid</dt><dd>${esc(rec.uniqueid ?? '-')}</dd><dt>Linkedid</dt><dd>${esc(rec.linkedid ?? '-')}</dd><dt>Started</dt><dd>${esc(when(rec.startedAt) || '-')}</dd>
 <dt>Answered</dt><dd>${esc(when(rec.answeredAt) || '-')}</dd><dt>Ended</dt><dd>${esc(when(rec.endedAt) || '-')}</dd><dt>Length</dt><dd>${mmss(rec.durationMs / 1000)}</dd>
-<dt>CPA result</dt><dd>${rec.cpaResult ? `<span class="badge ${esc(rec.cpaResult)}">${esc(rec.cpaResult)}</span>` : '-'}</dd><dt>Source</dt><dd>${esc(rec.source)}</dd><dt>SHA-256</dt><dd>${esc(rec.sha256)}</dd></dl>
+<dt>CPA result</dt><dd>${rec.cpaResult ? `<span class="badge ${esc(rec.cpaResult)}">${esc(rec.cpaResult)}</span>` : '-'}</dd><dt>Source</dt><dd>${esc(rec.source)}${rec.recovered ? ' (recovered after a restart: what the CPA heard was lost)' : ''}</dd><dt>SHA-256</dt><dd>${esc(rec.sha256)}</dd></dl>
 ${
       rec.purgedAt
         ? `<p class="muted">The audio was deleted by the retention rule on ${esc(when(rec.purgedAt))}; the call's details and CPA events remain.</p>`
-        : `<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
+        : rec.state === 'no_audio'
+          ? `<p class="muted">The call ended before any audio was recorded (busy, no answer or a failed dial): nothing to play or deliver.</p>`
+          : `<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
 <p><a href="/recordings/${id}/download">Download (${esc(rec.format)})</a></p>`
     }
 <section class="timeline"><h2>What the call progress analysis heard</h2>${

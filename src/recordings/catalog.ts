@@ -10,6 +10,24 @@ import { OutageLog } from './outages';
 export type RecordingSource = 'ari' | 'agi' | 'upload';
 export type DeliveryKind = 'webhook' | 'email';
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'dead';
+/**
+ * recording: written ahead when the call entered Stasis, the file is still being written (or the service
+ * died before the hangup); complete: the closed file is measured and its deliveries are queued;
+ * no_audio: the call ended without any audio in the file (busy, no answer before media), nothing to deliver.
+ */
+export type RecordingState = 'recording' | 'complete' | 'no_audio';
+
+/** What the catalog knows of a call as it starts: enough to finish it after a crash. */
+export interface StartedRecording {
+  uniqueid: string;
+  linkedid?: string | null;
+  ani: string;
+  dnis: string;
+  startedAt?: Date | null;
+  /** Path relative to the recordings root, where MixMonitor will close the file. */
+  path: string;
+  source: RecordingSource;
+}
 
 export interface NewRecording {
   uniqueid: string | null;
@@ -28,9 +46,15 @@ export interface NewRecording {
   cpaResult?: string | null;
   cpaEvents?: unknown[];
   source: RecordingSource;
+  /** 'complete' unless the file held no audio ('no_audio': catalogued, nothing delivered). */
+  state?: Exclude<RecordingState, 'recording'>;
+  /** Found by the recovery sweep (no hangup was seen for it): its CPA events were lost. */
+  recovered?: boolean;
 }
 
-export interface Recording extends Omit<NewRecording, 'startedAt' | 'answeredAt' | 'endedAt' | 'cpaEvents'> {
+export interface Recording extends Omit<NewRecording, 'startedAt' | 'answeredAt' | 'endedAt' | 'cpaEvents' | 'state' | 'recovered'> {
+  state: RecordingState;
+  recovered: boolean;
   id: string;
   startedAt: string | null;
   answeredAt: string | null;
@@ -135,6 +159,10 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX outages_started ON outages (started_at);`,
   `ALTER TABLE recordings ADD COLUMN purged_at TEXT;`,
+  `ALTER TABLE recordings ADD COLUMN state TEXT NOT NULL DEFAULT 'complete';
+   ALTER TABLE recordings ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX recordings_state ON recordings (state);
+   CREATE INDEX recordings_uniqueid ON recordings (uniqueid);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -159,6 +187,8 @@ function toRecording(r: Row): Recording {
     source: r.source as RecordingSource,
     createdAt: r.created_at as string,
     purgedAt: (r.purged_at as string | null | undefined) ?? null,
+    state: ((r.state as RecordingState | undefined) ?? 'complete'),
+    recovered: r.recovered === 1,
   };
 }
 
@@ -186,6 +216,8 @@ export interface RecordingQuery {
   until?: string;
   cpaResult?: string;
   source?: RecordingSource;
+  /** Calls still being recorded are left out unless asked for. */
+  state?: RecordingState;
   limit?: number;
   offset?: number;
 }
@@ -198,6 +230,7 @@ const FILTERS: [keyof Omit<RecordingQuery, 'limit' | 'offset'>, string][] = [
   ['until', 'created_at < ?'],
   ['cpaResult', 'cpa_result = ?'],
   ['source', 'source = ?'],
+  ['state', 'state = ?'],
 ];
 
 /** Recordings and their delivery outbox. Every statement is parameterised. */
@@ -241,44 +274,82 @@ export class Catalog {
    */
   addRecording(r: NewRecording, deliveries: NewDelivery[], now = Date.now()): Recording {
     return this.db.transaction(() => {
-      if (r.uniqueid) {
-        const existing = this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row | undefined;
-        if (existing) return toRecording(existing);
-      }
-      const id = `rec_${randomBytes(9).toString('base64url')}`;
+      const existing = r.uniqueid ? (this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row | undefined) : undefined;
+      if (existing && existing.state !== 'recording') return toRecording(existing);
+      const state = r.state ?? 'complete';
       const created = new Date(now).toISOString();
-      this.db
-        .prepare(
-          `INSERT INTO recordings (id, uniqueid, linkedid, ani, dnis, started_at, answered_at, ended_at, duration_ms, path, format,
-             size_bytes, sha256, cpa_result, cpa_events, source, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          r.uniqueid,
-          r.linkedid ?? null,
-          r.ani,
-          r.dnis,
-          r.startedAt?.toISOString() ?? null,
-          r.answeredAt?.toISOString() ?? null,
-          r.endedAt?.toISOString() ?? null,
-          Math.round(r.durationMs),
-          r.path,
-          r.format,
-          r.sizeBytes,
-          r.sha256,
-          r.cpaResult ?? null,
-          JSON.stringify(r.cpaEvents ?? []),
-          r.source,
-          created,
+      const values = [
+        r.linkedid ?? null,
+        r.ani,
+        r.dnis,
+        r.startedAt?.toISOString() ?? null,
+        r.answeredAt?.toISOString() ?? null,
+        r.endedAt?.toISOString() ?? null,
+        Math.round(r.durationMs),
+        r.path,
+        r.format,
+        r.sizeBytes,
+        r.sha256,
+        r.cpaResult ?? null,
+        JSON.stringify(r.cpaEvents ?? []),
+        state,
+        r.recovered ? 1 : 0,
+      ];
+      let id: string;
+      if (existing) {
+        // The row written ahead when the call started is completed in place (same id, same created_at).
+        id = existing.id as string;
+        this.db
+          .prepare(
+            `UPDATE recordings SET linkedid = COALESCE(?, linkedid), ani = ?, dnis = ?, started_at = COALESCE(?, started_at), answered_at = ?, ended_at = ?,
+               duration_ms = ?, path = ?, format = ?, size_bytes = ?, sha256 = ?, cpa_result = ?, cpa_events = ?, state = ?, recovered = ? WHERE id = ?`,
+          )
+          .run(...values, id);
+      } else {
+        id = `rec_${randomBytes(9).toString('base64url')}`;
+        this.db
+          .prepare(
+            `INSERT INTO recordings (linkedid, ani, dnis, started_at, answered_at, ended_at, duration_ms, path, format,
+               size_bytes, sha256, cpa_result, cpa_events, state, recovered, id, uniqueid, source, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(...values, id, r.uniqueid, r.source, created);
+      }
+      if (state === 'complete') {
+        const ins = this.db.prepare(
+          `INSERT INTO deliveries (recording_id, route, kind, target, status, attempts, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (recording_id, route) DO NOTHING`,
         );
-      const ins = this.db.prepare(
-        `INSERT INTO deliveries (recording_id, route, kind, target, status, attempts, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      );
-      for (const d of deliveries) ins.run(id, d.route, d.kind, d.target, now, created);
+        for (const d of deliveries) ins.run(id, d.route, d.kind, d.target, now, created);
+      }
       return toRecording(this.db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as Row);
     })();
+  }
+
+  /**
+   * Write ahead: the call's row, in state 'recording', as soon as the call is known. The hangup (or, after
+   * a crash, the recovery sweep) completes it. A second call for the same (source, uniqueid) is a no-op.
+   */
+  beginRecording(r: StartedRecording, now = Date.now()): Recording {
+    const id = `rec_${randomBytes(9).toString('base64url')}`;
+    this.db
+      .prepare(
+        `INSERT INTO recordings (id, uniqueid, linkedid, ani, dnis, started_at, duration_ms, path, format, size_bytes, sha256, source, created_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'wav', 0, '', ?, ?, 'recording') ON CONFLICT (source, uniqueid) DO NOTHING`,
+      )
+      .run(id, r.uniqueid, r.linkedid ?? null, r.ani, r.dnis, r.startedAt?.toISOString() ?? null, r.path, r.source, new Date(now).toISOString());
+    return toRecording(this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row);
+  }
+
+  /** Rows written ahead whose call has not been completed yet. */
+  openRecordings(limit = 10_000): Recording[] {
+    return (this.db.prepare(`SELECT * FROM recordings WHERE state = 'recording' ORDER BY created_at LIMIT ?`).all(limit) as Row[]).map(toRecording);
+  }
+
+  /** The recording of a call by its uniqueid, from any door (ARI, AGI). */
+  recordingOfCall(uniqueid: string): Recording | undefined {
+    const r = this.db.prepare('SELECT * FROM recordings WHERE uniqueid = ? ORDER BY created_at LIMIT 1').get(uniqueid) as Row | undefined;
+    return r && toRecording(r);
   }
 
   getRecording(id: string): Recording | undefined {
@@ -296,6 +367,7 @@ export class Catalog {
         args.push(v);
       }
     }
+    if (!q.state) where.push(`state <> 'recording'`);
     args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000), Math.max(q.offset ?? 0, 0));
     const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toRecording);
@@ -371,7 +443,7 @@ export class Catalog {
     return (
       this.db
         .prepare(
-          `SELECT * FROM recordings r WHERE r.created_at < ? AND r.purged_at IS NULL
+          `SELECT * FROM recordings r WHERE r.created_at < ? AND r.purged_at IS NULL AND r.state <> 'recording'
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = r.id AND d.status IN ('pending', 'sending'))
            ORDER BY r.created_at LIMIT ?`,
         )

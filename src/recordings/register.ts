@@ -29,7 +29,12 @@ export interface FinishedCall {
   cpaEvents?: unknown[];
   /** Already complete and measured (an upload): no waiting for a recorder to close it. */
   complete?: { durationMs: number; format: string };
+  /** Found by the recovery sweep, not reported by a hangup. */
+  recovered?: boolean;
 }
+
+// Less audio than one 20 ms frame is no recording: nothing to deliver (a busy or failed call).
+const MIN_AUDIO_MS = 20;
 
 export interface RegistrarOptions {
   catalog: Catalog;
@@ -44,6 +49,12 @@ export interface RegistrarOptions {
   onRegistered?: (r: Recording) => void;
 }
 
+/** A file named as Asterisk sees it (under asteriskDir) or as we do (under root), relative to the root. */
+export function relativeRecordingPath(o: Pick<RegistrarOptions, 'root' | 'asteriskDir'>, file: string): string {
+  const local = file.startsWith(`${o.asteriskDir}/`) ? join(o.root, file.slice(o.asteriskDir.length + 1)) : file;
+  return insideRoot(o.root, local);
+}
+
 export function routesFor(routes: Route[], dnis: string): NewDelivery[] {
   return routes.filter((r) => !r.dnisPattern || new RegExp(r.dnisPattern).test(dnis)).map((r) => ({ route: r.name, kind: r.kind, target: r.target }));
 }
@@ -54,13 +65,13 @@ export function routesFor(routes: Route[], dnis: string): NewDelivery[] {
  * hashes it, then one transaction inserts the row and the outbox entries.
  */
 export async function registerRecording(o: RegistrarOptions, call: FinishedCall): Promise<Recording> {
-  const local = call.file.startsWith(`${o.asteriskDir}/`) ? join(o.root, call.file.slice(o.asteriskDir.length + 1)) : call.file;
-  const rel = insideRoot(o.root, local);
+  const rel = relativeRecordingPath(o, call.file);
   const abs = join(o.root, rel);
   const wav = call.complete
     ? { durationMs: call.complete.durationMs, bytes: statSync(abs).size }
     : await waitForClosedWav(abs, o.closeTimeoutMs ?? 30_000);
   const sha256 = await sha256File(abs);
+  const noAudio = wav.durationMs < MIN_AUDIO_MS;
   const rec = o.catalog.addRecording(
     {
       uniqueid: call.uniqueid,
@@ -78,10 +89,15 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
       cpaResult: call.cpaResult ?? null,
       cpaEvents: call.cpaEvents ?? [],
       source: call.source,
+      state: noAudio ? 'no_audio' : 'complete',
+      recovered: call.recovered ?? false,
     },
     routesFor(o.routes, call.dnis),
   );
-  o.log.info({ uniqueid: call.uniqueid, recording: rec.id, path: rel, durationMs: Math.round(wav.durationMs) }, 'recording catalogued');
+  o.log.info(
+    { uniqueid: call.uniqueid, recording: rec.id, path: rel, durationMs: Math.round(wav.durationMs), state: rec.state, recovered: rec.recovered || undefined },
+    noAudio ? 'call catalogued without audio (nothing to deliver)' : 'recording catalogued',
+  );
   o.onRegistered?.(rec);
   return rec;
 }

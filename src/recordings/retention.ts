@@ -38,3 +38,17 @@ export function sweepRetention(o: RetentionOptions, now = new Date()): number {
   if (purged) o.log.info({ purged, olderThan: before }, 'retention: audio of old recordings deleted');
   return purged;
 }
+
+/** The retention rule at start-up, then hourly (only when it is on). */
+export function startRetention(o: RetentionOptions): { stop(): Promise<void> } {
+  const sweep = () => {
+    try {
+      sweepRetention(o);
+    } catch (e) {
+      o.log.error({ err: (e as Error).message }, 'retention sweep failed');
+    }
+  };
+  sweep();
+  const timer = o.days > 0 ? setInterval(sweep, 3600_000).unref() : undefined;
+  return { stop: async () => clearInterval(timer) };
+}

@@ -27,6 +27,8 @@ export async function startTestService(chroot: string, env: Record<string, strin
       DC_AGI_PORT: '0',
       DC_ARI_RECONNECT_MIN_MS: '200',
       DC_ARI_RECONNECT_MAX_MS: '1000',
+      // The sandbox's spool holds every test's calls; only the recovery tests look for files without rows.
+      DC_RECOVER_FILES: 'false',
       ...env,
     },
   });

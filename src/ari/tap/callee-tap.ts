@@ -19,15 +19,25 @@ export interface CalleeTapOptions {
   onEvent(e: CpaEvent): void;
   /** Resolves when a channel we created has entered Stasis (only then may it join a bridge). */
   stasisStarted(channelId: string, timeoutMs: number): Promise<void>;
+  /** Audio starting later than this after the answer: the decision is reported as unknown. */
+  maxLagMs: number;
+  /** How long the snoop and externalMedia channels may take to enter Stasis. */
+  readyTimeoutMs?: number;
+  /** Wall clock (tests). */
+  now?: () => number;
 }
 
-// The audio lost between the answer and the tap's first packet is replaced by silence, at most this much,
-// so that the engine's clock still starts at the answer.
-const MAX_PREFILL_MS = 2000;
+// Packetisation: the first RTP packet carries the 20 ms that came before it.
+const PACKET_MS = 20;
 
 /**
  * The callee's audio into the CPA engine: snoop (spy=in) -> a mixing bridge -> externalMedia RTP -> our
  * receiver -> CpaSession. Stops after a break event or total_timeout and always removes what it created.
+ *
+ * The engine's clock starts at the answer: the stretch before the first packet is given to it as silence.
+ * When that stretch is longer than `maxLagMs` the engine may have missed the greeting, and silence would
+ * read as "a person waiting"; the first decision is then reported as `unknown` with the lag as its cause
+ * (the engine's own guess in `heard`), and no action is taken on it.
  */
 export class CalleeTap {
   readonly snoopId: string;
@@ -38,12 +48,17 @@ export class CalleeTap {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private firstPacket = true;
+  private decided = false;
+  /** ms between the answer and the first audio, once known. */
+  lagMs: number | undefined;
   private readonly created = { bridge: false, snoop: false, media: false };
+  private readonly now: () => number;
 
   constructor(private readonly o: CalleeTapOptions) {
     this.snoopId = o.ids.snoop;
     this.mediaId = o.ids.tapMedia;
     this.bridgeId = o.ids.tapBridge;
+    this.now = o.now ?? Date.now;
     // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names and the
     // maskevent filter are output options of the file tools only
     // (report_events too: the actions need every event).
@@ -54,28 +69,45 @@ export class CalleeTap {
     return [this.snoopId, this.mediaId];
   }
 
+  /**
+   * Sets the tap up; never rejects. The three REST calls run together (each one's StasisStart is awaited
+   * only after that call returned: an early event is remembered by the session), then the two channels
+   * join the bridge. A failure or a timeout ends the tap with an `unknown` result naming the reason.
+   */
   async start(): Promise<void> {
     const { ari, app, log } = this.o;
+    const readyMs = this.o.readyTimeoutMs ?? 5000;
     try {
-      await ari.createBridge(this.bridgeId, 'mixing', 'dc-tap');
-      this.created.bridge = true;
-      if (this.stopped) return;
-      const snoopIn = this.o.stasisStarted(this.snoopId, 5000);
-      await ari.snoop(this.o.ids.callee, this.snoopId, app, 'in', `${SNOOP_ARG},${this.o.ids.caller}`);
-      this.created.snoop = true;
-      const mediaIn = this.o.stasisStarted(this.mediaId, 5000);
-      const { source } = await ari.externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec });
-      this.created.media = true;
-      this.source = source;
-      if (this.stopped) return void this.cleanup();
-      this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
-      await Promise.all([snoopIn, mediaIn]);
-      if (this.stopped) return void this.cleanup();
+      const bridge = ari.createBridge(this.bridgeId, 'mixing', 'dc-tap').then(() => {
+        this.created.bridge = true;
+      });
+      const snoop = ari.snoop(this.o.ids.callee, this.snoopId, app, 'in', `${SNOOP_ARG},${this.o.ids.caller}`).then(() => {
+        this.created.snoop = true;
+        return this.o.stasisStarted(this.snoopId, readyMs);
+      });
+      const media = ari.externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec }).then(({ source }) => {
+        this.created.media = true;
+        this.source = source;
+        if (!this.stopped) this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
+        return this.o.stasisStarted(this.mediaId, readyMs);
+      });
+      // allSettled first: every step has finished (so `created` is complete) before a failure is handled.
+      const results = await Promise.allSettled([bridge, snoop, media]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (this.stopped) return void (await this.cleanup());
       await ari.addToBridge(this.bridgeId, [this.snoopId, this.mediaId]);
-      log.info({ source, codec: this.o.codec }, 'CPA tap running');
+      log.info({ source: this.source, codec: this.o.codec, setupMs: this.now() - this.o.answeredAt }, 'CPA tap running');
     } catch (e) {
-      log.error({ err: (e as Error).message }, 'CPA tap setup failed');
-      await this.stop('setup failed');
+      const reason = (e as Error)?.message ?? String(e);
+      if (this.stopped) {
+        // The call ended while the tap was being set up: nothing to report, only to clean.
+        await this.cleanup();
+        return;
+      }
+      log.warn({ err: reason }, 'CPA tap not ready: the call goes on without analysis');
+      this.report({ result: 'unknown', at_ms: Math.max(0, this.now() - this.o.answeredAt), cause: `tap not ready: ${reason}`, decision: true });
+      await this.stop('tap not ready');
     }
   }
 
@@ -83,8 +115,11 @@ export class CalleeTap {
     if (this.stopped) return;
     if (this.firstPacket) {
       this.firstPacket = false;
-      const lagMs = Math.min(MAX_PREFILL_MS, Math.max(0, Date.now() - this.o.answeredAt - 20));
-      const n = Math.round((lagMs * CODEC_RATE[this.o.codec]) / 1000);
+      const lag = Math.max(0, this.now() - this.o.answeredAt - PACKET_MS);
+      this.lagMs = lag;
+      if (lag > this.o.maxLagMs) this.o.log.warn({ lagMs: lag, maxLagMs: this.o.maxLagMs }, 'CPA tap started late: its decision will be reported as unknown');
+      // Silence for the stretch before the first packet keeps the engine's times relative to the answer.
+      const n = Math.round((lag * CODEC_RATE[this.o.codec]) / 1000);
       if (n > 0) this.emit(this.session.push(new Int16Array(n)));
     }
     this.emit(this.session.push(pcm));
@@ -92,7 +127,20 @@ export class CalleeTap {
   }
 
   private emit(events: CpaEvent[]): void {
-    for (const e of events) this.o.onEvent(e);
+    for (const e of events) {
+      if (e.decision && this.lagMs !== undefined && this.lagMs > this.o.maxLagMs) {
+        this.report({ result: 'unknown', at_ms: e.at_ms, cause: `tap started ${Math.round(this.lagMs)} ms after the answer`, decision: true, heard: String(e.result) });
+      } else this.report(e);
+    }
+  }
+
+  private report(e: CpaEvent): void {
+    if (e.decision) {
+      // One decision per call, whoever makes it (the engine, a late or failed tap).
+      if (this.decided) return;
+      this.decided = true;
+    }
+    this.o.onEvent(e);
   }
 
   /** Stop listening: flush the engine (its last events are delivered) and remove the tap. Idempotent. */

@@ -1,0 +1,47 @@
+import { CpaParamError, resolveParams, type CpaParams } from '../cpa';
+import type { Route } from '../recordings';
+import type { SmtpConfig } from '../transport';
+import { ConfigError } from './load';
+import type { Config } from './schema';
+
+// Settings computed from the configuration, shared by serve and doctor.
+
+/** Delivery routes: the env shortcuts (DC_WEBHOOK_URL, DC_EMAIL_TO) plus any from the config file. */
+export function routesOf(cfg: Config): Route[] {
+  const t = cfg.transport;
+  return [
+    ...(t.webhookUrl ? [{ name: 'webhook', kind: 'webhook' as const, target: t.webhookUrl }] : []),
+    ...(t.emailTo ? [{ name: 'email', kind: 'email' as const, target: t.emailTo }] : []),
+    ...t.routes,
+  ];
+}
+
+/** The SMTP server the deliveries and the monitor's alerts go through. */
+export function smtpOf(cfg: Config): SmtpConfig {
+  const t = cfg.transport;
+  return { host: t.smtpHost, port: t.smtpPort, security: t.smtpSecurity, user: t.smtpUser, pass: t.smtpPass, from: t.emailFrom };
+}
+
+/** Engine parameters from the config, validated by the engine; a problem names where it is (`where`). */
+function engineParams(params: Record<string, unknown>, where: string, problems: string[]): CpaParams | undefined {
+  try {
+    return resolveParams(params);
+  } catch (e) {
+    if (!(e instanceof CpaParamError)) throw e;
+    problems.push(`${where}: ${e.message}`);
+    return undefined;
+  }
+}
+
+/** The default parameters (when CPA is on) and the named configurations, all checked before anything starts. */
+export function cpaSettings(cfg: Config): { params: CpaParams | undefined; configs: Map<string, CpaParams> } {
+  const problems: string[] = [];
+  const params = cfg.cpa.enabled ? engineParams(cfg.cpa.params, 'cpa.params (DC_CPA_PARAMS)', problems) : undefined;
+  const configs = new Map<string, CpaParams>();
+  for (const [name, p] of Object.entries(cfg.cpa.configs)) {
+    const resolved = engineParams(p, `cpa.configs.${name} (DC_CPA_CONFIGS)`, problems);
+    if (resolved) configs.set(name, resolved);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { params, configs };
+}

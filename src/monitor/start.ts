@@ -1,0 +1,40 @@
+import { hostname } from 'node:os';
+import type { Logger } from '../log';
+import type { OutageLog } from '../recordings';
+import { mailer, mailNotice, type SmtpConfig } from '../transport';
+import { ConnectivityMonitor, restoredMail } from './monitor';
+import { monitorTargets, type MonitorConfig } from './targets';
+
+export interface MonitorSettings {
+  intervalMs: number;
+  timeoutMs: number;
+  failuresToDown: number;
+  /** Who gets "Restored" mails (none: log only). */
+  alertTo: string | undefined;
+  smtp: SmtpConfig;
+}
+
+/** The connectivity monitor with its restore alerts by mail, started. */
+export function startMonitor(s: MonitorSettings, watch: Omit<MonitorConfig, 'smtp'> & { mailRoutes: boolean }, outages: OutageLog, log: Logger): ConnectivityMonitor {
+  const alertMailer = s.alertTo ? mailer(s.smtp) : undefined;
+  const targets = monitorTargets({ ...watch, smtp: watch.mailRoutes || s.alertTo ? { host: s.smtp.host, port: s.smtp.port } : undefined });
+  const host = hostname();
+  const monitor = new ConnectivityMonitor({
+    targets,
+    outages,
+    log,
+    intervalMs: s.intervalMs,
+    timeoutMs: s.timeoutMs,
+    failuresToDown: s.failuresToDown,
+    alert:
+      s.alertTo && alertMailer
+        ? async (restored) => {
+            const m = restoredMail(restored, host);
+            await mailNotice(alertMailer, s.smtp.from, s.alertTo!, m.subject, m.text);
+          }
+        : undefined,
+  });
+  monitor.start();
+  log.info({ targets: targets.map((x) => x.name), alertTo: s.alertTo ?? null }, 'connectivity monitor started');
+  return monitor;
+}
