@@ -388,7 +388,7 @@ export class CallSession {
       tapLagMs: this.tap?.lagMs,
       adopted: this.adopted,
     };
-    log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0 }, 'call ended');
+    log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0, cpa: summary.cpaResult, tapLagMs: summary.tapLagMs }, 'call ended');
     this.onEnded?.(summary);
     return summary;
   }

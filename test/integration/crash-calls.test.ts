@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Catalog } from '../../src/recordings';
 import { runSipp } from '../../scripts/lib/sipp-caller';
 import { WebhookReceiver } from '../support/receivers';
-import { ChildService } from '../support/child-service';
+import { ChildService } from '../../scripts/lib/child-service';
 import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
 
 const SECRET = 'crash-calls-secret-0123456789abc';

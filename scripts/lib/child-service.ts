@@ -1,9 +1,10 @@
 // The real service as its own process (dialplan-companion serve), for tests that kill it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor } from './sandbox';
+import { waitFor } from './wait';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+// From src (jest) or dist/scripts (benchmarks): the built CLI either way.
+const CLI = join(__dirname, '..', '..', ...(__dirname.includes('/dist/') ? ['..'] : []), 'dist', 'src', 'cli.js');
 
 export class ChildService {
   private child: ChildProcess | undefined;
@@ -38,6 +39,14 @@ export class ChildService {
     const before = this.logs.filter((l) => l.msg === 'ARI WebSocket connected').length;
     this.start();
     await waitFor('ARI WebSocket connected', () => this.logs.filter((l) => l.msg === 'ARI WebSocket connected').length > before, timeoutMs, 100);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get alive(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
