@@ -45,6 +45,8 @@ export interface CallLoadResult {
   /** CPA results by expected outcome. */
   cpa: { live: Record<string, number>; machine: Record<string, number> };
   leftovers: { channels: number; bridges: number };
+  /** Calls whose CPA decision was neither right nor unknown: what was heard, how late the tap was. */
+  wrong: { expected: string; result: string; cause: string; tapLagMs: number | undefined }[];
   serviceAlive: boolean;
   nodeCpuPct: number;
   asteriskCpuPct: number;
@@ -128,10 +130,17 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
       .map((l) => l.tapLagMs)
       .filter((x): x is number => typeof x === 'number');
     const cpa = { live: {} as Record<string, number>, machine: {} as Record<string, number> };
+    const lagOf = new Map(ended().map((l) => [String(l.uniqueid), l.tapLagMs as number | undefined]));
+    const wrong: CallLoadResult['wrong'] = [];
     for (const r of recs) {
       const side = r.ani === LIVE_ANI ? cpa.live : cpa.machine;
       const k = r.cpaResult ?? 'none';
       side[k] = (side[k] ?? 0) + 1;
+      const expected = r.ani === LIVE_ANI ? 'LV' : 'AM';
+      if (k !== expected && k !== 'unknown') {
+        const d = (r.cpaEvents as { decision?: boolean; cause?: string }[]).find((e) => e.decision);
+        wrong.push({ expected, result: k, cause: d?.cause ?? '', tapLagMs: lagOf.get(String(r.uniqueid)) });
+      }
     }
     await waitFor('Asterisk settled', async () => (await ari<unknown[]>('/channels')).length === 0, 20_000, 500).catch(() => undefined);
     const channels = (await ari<unknown[]>('/channels')).length;
@@ -147,6 +156,7 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
       tapLagP99: pct(lags, 0.99),
       tapped: lags.length,
       cpa,
+      wrong,
       leftovers: { channels, bridges },
       serviceAlive: svc.alive,
       nodeCpuPct: Math.round(((cpu1.node - cpu0.node) * 100_000) / (cpu1.t - cpu0.t)),

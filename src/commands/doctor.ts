@@ -82,10 +82,20 @@ Exit code 0 when every check passes, 1 otherwise.`,
         const c = new Catalog(cfg.recordings.catalogFile);
         const n = c.users.list().length;
         const open = c.outages.ongoing();
+        const unfinished = c.openRecordings().length;
         c.close();
         checks.push({ name: 'portal accounts', ok: true, warn: n === 0, detail: n ? `${n}` : "none: nobody can log in to the portal (dialplan-companion users add NAME)" });
+        checks.push({ name: 'calls in progress or left by a crash', ok: true, detail: `${unfinished} written ahead, not finished (a running service finishes those whose calls ended)` });
         checks.push({ name: 'outages', ok: true, warn: open.length > 0, detail: open.length ? `ongoing: ${open.map((o) => `${o.target} since ${o.startedAt}`).join(', ')}` : 'none ongoing' });
       }
+      const cp = cfg.cpa;
+      checks.push({
+        name: 'backpressure',
+        ok: true,
+        detail: cp.enabled
+          ? `new calls skip the CPA tap above ${cp.maxConcurrentCalls || 'no limit of'} calls in progress or when ARI answers slower than ${cp.maxAriLatencyMs} ms (median); taps later than ${cp.maxTapLagMs} ms report unknown`
+          : 'CPA is off',
+      });
       const routes = routesOf(cfg);
       checks.push({ name: 'delivery routes', ok: true, warn: routes.length === 0, detail: routes.length ? routes.map((r) => `${r.name} (${r.kind} ${r.kind === 'webhook' ? new URL(r.target).origin : r.target})`).join(', ') : 'none: recordings are catalogued but not delivered (set DC_WEBHOOK_URL or DC_EMAIL_TO)' });
     }

@@ -70,6 +70,21 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
   expect(call.cause).toMatch(/^dial failed: .*busy/i);
   expect(call.answeredAt).toBeUndefined();
   await expectNoLeftovers();
+  // The recording of a call that never connected is catalogued as such at once: no retries, no errors.
+  const rec = await waitFor('the busy call catalogued', () => svc!.catalog.listRecordings({}).find((r) => r.uniqueid === call.uniqueid), 10_000);
+  expect(rec.state === 'no_audio' || rec.durationMs > 0).toBe(true);
+  expect(svc.catalog.openRecordings()).toEqual([]);
+  expect(svc.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
+});
+
+test('the caller hanging up just as the far end answers, 50 times: no channel or bridge is left', async () => {
+  svc = await startConnectedService(chroot);
+  // The fake person answers ~1 s after the dial; a BYE at 1.0-1.1 s lands on either side of the answer.
+  const r = await runSipp({ dial: '*1234175551234', talkMs: 1030, calls: 50, concurrent: 10, rate: 10, localPort: 5074 });
+  expect(r.successful + r.failed).toBe(50);
+  await waitFor('50 calls ended', () => svc!.ended.length === 50, 20_000);
+  expect(svc.ended.filter((c) => c.answeredAt).length).toBeGreaterThan(0); // some did reach the answer
+  await expectNoLeftovers();
 });
 
 test('the caller hanging up while the far end still rings leaves nothing behind', async () => {
