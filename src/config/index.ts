@@ -3,3 +3,4 @@ export type { LoadOptions } from './load';
 export { configSchema, SANDBOX_ARI_PASSWORD } from './schema';
 export type { Config } from './schema';
 export { routesOf, smtpOf, cpaSettings } from './derived';
+export { configLeaves, type LeafKind } from './leaves';

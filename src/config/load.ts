@@ -5,7 +5,7 @@ import { configSchema, type Config } from './schema';
 interface EnvSetting {
   env: string;
   path: string[];
-  type: 'string' | 'int' | 'bool' | 'json' | 'list';
+  type: 'string' | 'int' | 'number' | 'bool' | 'json' | 'list';
   /** Secrets may also be read from the file named by `${env}_FILE` (Docker/systemd credentials style). */
   secret?: boolean;
 }
@@ -60,9 +60,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_UPLOAD_TOKENS', path: ['portal', 'uploadTokens'], type: 'list', secret: true },
   { env: 'DC_MAX_UPLOAD_BYTES', path: ['portal', 'maxUploadBytes'], type: 'int' },
   { env: 'DC_LINK_SECRET', path: ['portal', 'linkSecret'], type: 'string', secret: true },
-  { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'int' },
+  { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'number' },
   { env: 'DC_SESSION_SECRET', path: ['portal', 'sessionSecret'], type: 'string', secret: true },
-  { env: 'DC_SESSION_HOURS', path: ['portal', 'sessionHours'], type: 'int' },
+  { env: 'DC_SESSION_HOURS', path: ['portal', 'sessionHours'], type: 'number' },
   { env: 'DC_WEBHOOK_MODE', path: ['transport', 'webhookMode'], type: 'string' },
   { env: 'DC_CATALOG_FILE', path: ['recordings', 'catalogFile'], type: 'string' },
   { env: 'DC_TRANSPORT_FORMAT', path: ['transport', 'format'], type: 'string' },
@@ -77,7 +77,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_SMTP_PASS', path: ['transport', 'smtpPass'], type: 'string', secret: true },
   { env: 'DC_MAX_ATTACHMENT_BYTES', path: ['transport', 'maxAttachmentBytes'], type: 'int' },
   { env: 'DC_PUBLIC_URL', path: ['transport', 'publicUrl'], type: 'string' },
-  { env: 'DC_DELIVERY_MAX_AGE_HOURS', path: ['transport', 'maxAgeHours'], type: 'int' },
+  { env: 'DC_DELIVERY_MAX_AGE_HOURS', path: ['transport', 'maxAgeHours'], type: 'number' },
   { env: 'DC_DELIVERY_BASE_BACKOFF_MS', path: ['transport', 'baseBackoffMs'], type: 'int' },
   { env: 'DC_DELIVERY_MAX_BACKOFF_MS', path: ['transport', 'maxBackoffMs'], type: 'int' },
   { env: 'DC_DELIVERY_POLL_MS', path: ['transport', 'pollMs'], type: 'int' },
@@ -85,7 +85,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_DELIVERY_CONCURRENCY', path: ['transport', 'concurrency'], type: 'int' },
   { env: 'DC_RECORDINGS_ASTERISK_DIR', path: ['recordings', 'asteriskDir'], type: 'string' },
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
-  { env: 'DC_RETENTION_DAYS', path: ['recordings', 'retentionDays'], type: 'int' },
+  { env: 'DC_RETENTION_DAYS', path: ['recordings', 'retentionDays'], type: 'number' },
   { env: 'DC_RECOVER_DAYS', path: ['recordings', 'recoverDays'], type: 'int' },
   { env: 'DC_RECOVER_FILES', path: ['recordings', 'recoverFiles'], type: 'bool' },
   { env: 'DC_RECOVER_EVERY_MS', path: ['recordings', 'recoverEveryMs'], type: 'int' },
@@ -134,6 +134,12 @@ function readEnv(env: NodeJS.ProcessEnv, problems: string[]): Json {
         continue;
       }
       setPath(out, s.path, Number(raw.trim()));
+    } else if (s.type === 'number') {
+      if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) {
+        problems.push(`${s.path.join('.')} (${s.env}): must be a number, got "${raw}"`);
+        continue;
+      }
+      setPath(out, s.path, Number(raw.trim()));
     } else if (s.type === 'bool') {
       const v = raw.trim().toLowerCase();
       if (!['true', 'false', '1', '0', 'yes', 'no'].includes(v)) {
@@ -154,6 +160,19 @@ function readEnv(env: NodeJS.ProcessEnv, problems: string[]): Json {
     }
   }
   return out;
+}
+
+// JSON.parse keeps "__proto__" as an own key, but copying it into another object sets a prototype instead:
+// the setting would vanish without a word. Refuse it (and its two siblings) wherever it appears.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function forbiddenKeys(v: unknown, where: string, problems: string[]): void {
+  if (!v || typeof v !== 'object') return;
+  for (const k of Object.keys(v)) {
+    const path = where ? `${where}.${k}` : k;
+    if (FORBIDDEN_KEYS.has(k)) problems.push(`${path}: "${k}" is not a setting`);
+    else forbiddenKeys((v as Json)[k], path, problems);
+  }
 }
 
 function deepMerge(base: Json, over: Json): Json {
@@ -204,6 +223,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
   }
   const fromEnv = readEnv(env, problems);
+  forbiddenKeys(fromFile, '', problems);
+  forbiddenKeys(fromEnv, '', problems);
   if (problems.length) throw new ConfigError(problems);
 
   const result = configSchema.safeParse(deepMerge(fromFile, fromEnv));

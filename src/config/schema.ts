@@ -221,8 +221,9 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     // The sandbox password is public (it is in this repository): only acceptable on loopback.
-    const host = new URL(cfg.ari.url).hostname;
-    if (cfg.ari.password === SANDBOX_ARI_PASSWORD && !loopbackHosts.has(host)) {
+    // (zod runs this check even when ari.url itself failed; that failure is already reported.)
+    const host = URL.canParse(cfg.ari.url) ? new URL(cfg.ari.url).hostname : undefined;
+    if (host !== undefined && cfg.ari.password === SANDBOX_ARI_PASSWORD && !loopbackHosts.has(host)) {
       ctx.addIssue({
         code: 'custom',
         path: ['ari', 'password'],

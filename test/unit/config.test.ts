@@ -87,3 +87,18 @@ describe('CLI', () => {
     expect(bad.stderr).toMatch(/frobnicate/);
   });
 });
+
+test('DC_ARI_URL that is not a URL is a configuration error naming the key (exit 78), not a crash', () => {
+  expect(problems({ DC_ARI_URL: 'not-a-url' })).toEqual([expect.stringMatching(/^ari\.url \(DC_ARI_URL\): /), 'ari.url (DC_ARI_URL): must be an http:// or https:// URL']);
+  const r = spawnSync('node', [CLI, 'serve'], { env: { ...process.env, DC_ARI_URL: 'not-a-url' }, encoding: 'utf8', timeout: 20_000 });
+  expect(r.status).toBe(78);
+  expect(r.stderr).toContain('ari.url (DC_ARI_URL)');
+  expect(r.stderr).not.toContain('TypeError');
+});
+
+test('"__proto__" in DC_CPA_PARAMS or a config file is refused by name, not dropped silently', () => {
+  expect(problems({ DC_CPA_PARAMS: '{"__proto__":{"amd_time_limit":5}}' })).toEqual(['cpa.params.__proto__: "__proto__" is not a setting']);
+  const file = join(tempDir(), 'c.json');
+  writeFileSync(file, '{"cpa":{"configs":{"a/b":{"constructor":1}}}}');
+  expect(problems({}, file)).toEqual(['cpa.configs.a/b.constructor: "constructor" is not a setting']);
+});
