@@ -145,7 +145,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     let agi: FastAgiServer | undefined;
     let agiUrl = '';
     if (cfg.agi.enabled) {
-      const server = (agi = new FastAgiServer({ log: log.child({ module: 'agi' }), scripts: { 'recording-done': recordingDone((call) => recorder.callFinished(call)) } }));
+      const server = (agi = new FastAgiServer({ log: log.child({ module: 'agi' }), allowFrom: cfg.agi.allowFrom.length ? cfg.agi.allowFrom : undefined, secret: cfg.agi.secret, scripts: { 'recording-done': recordingDone((call) => recorder.callFinished(call)) } }));
       const bound = await part(`FastAGI server (agi.host/agi.port ${cfg.agi.host}:${cfg.agi.port})`, () => server.listen(cfg.agi.host, cfg.agi.port));
       stops.push(() => server.close());
       agiUrl = `agi://${bound.address}:${bound.port}`;

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     console.log(
       `${n} | ${ok} | ${r.catalogued} | ${r.duplicates} | ${r.delivered} | ${r.tapped} | ${r.tapLagP50 ?? '-'} / ${r.tapLagP99 ?? '-'} | ${fmt(r.cpa.live)} | ${fmt(r.cpa.machine)} | ${r.leftovers.channels}/${r.leftovers.bridges} | ${r.serviceAlive ? 'yes' : 'NO'} | ${r.nodeCpuPct} % | ${r.asteriskCpuPct} %`,
     );
-    for (const w of r.wrong) console.log(`    wrong: expected ${w.expected}, got ${w.result} (${w.cause}), tap lag ${w.tapLagMs ?? '-'} ms`);
+    for (const w of r.wrong) console.log(`    wrong: ${w.uniqueid} expected ${w.expected}, got ${w.result} (${w.cause}), tap lag ${w.tapLagMs ?? '-'} ms, rtp ${JSON.stringify(w.rtp)}`);
   }
 }
 

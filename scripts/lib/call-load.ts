@@ -46,7 +46,7 @@ export interface CallLoadResult {
   cpa: { live: Record<string, number>; machine: Record<string, number> };
   leftovers: { channels: number; bridges: number };
   /** Calls whose CPA decision was neither right nor unknown: what was heard, how late the tap was. */
-  wrong: { expected: string; result: string; cause: string; tapLagMs: number | undefined }[];
+  wrong: { uniqueid: string; expected: string; result: string; cause: string; tapLagMs: number | undefined; rtp: unknown }[];
   serviceAlive: boolean;
   nodeCpuPct: number;
   asteriskCpuPct: number;
@@ -139,7 +139,8 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
       const expected = r.ani === LIVE_ANI ? 'LV' : 'AM';
       if (k !== expected && k !== 'unknown') {
         const d = (r.cpaEvents as { decision?: boolean; cause?: string }[]).find((e) => e.decision);
-        wrong.push({ expected, result: k, cause: d?.cause ?? '', tapLagMs: lagOf.get(String(r.uniqueid)) });
+        const rtp = svc.logs.find((l) => l.msg === 'CPA tap stopped' && l.uniqueid === r.uniqueid)?.rtp;
+        wrong.push({ uniqueid: String(r.uniqueid), expected, result: k, cause: d?.cause ?? '', tapLagMs: lagOf.get(String(r.uniqueid)), rtp });
       }
     }
     await waitFor('Asterisk settled', async () => (await ari<unknown[]>('/channels')).length === 0, 20_000, 500).catch(() => undefined);

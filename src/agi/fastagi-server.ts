@@ -1,6 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AgiProtocolError, MAX_ENV_LINES, MAX_LINE_BYTES, argsOf, parseEnvLine, parseReply, quoteArg, scriptOf, type AgiEnvironment, type AgiReply } from './protocol';
+
+function sameSecret(a: string, b: string): boolean {
+  const h = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(h(a), h(b));
+}
 
 /** What a script sees of its call: the environment and a command channel back to Asterisk. */
 export interface AgiCall {
@@ -29,6 +35,10 @@ export interface FastAgiOptions {
   /** Time allowed for one command's reply. */
   commandTimeoutMs?: number;
   maxConnections?: number;
+  /** Source addresses allowed to connect (Asterisk hosts); undefined: anyone who can reach the port. */
+  allowFrom?: readonly string[];
+  /** When set, every request must carry ?secret=<this> in its AGI URL (remote Asterisk hosts). */
+  secret?: string;
 }
 
 export interface FastAgiStats {
@@ -36,6 +46,13 @@ export interface FastAgiStats {
   protocolErrors: number;
   unknownScripts: number;
   scriptErrors: number;
+  /** Connections from an address not in allowFrom, or requests without the right secret. */
+  refused: number;
+}
+
+/** ::ffff:127.0.0.1 and 127.0.0.1 are the same peer. */
+export function normalizeAddress(a: string | undefined): string {
+  return (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
 /**
@@ -44,7 +61,7 @@ export interface FastAgiStats {
  * and is counted; it never reaches a script or stops the server.
  */
 export class FastAgiServer {
-  readonly stats: FastAgiStats = { sessions: 0, protocolErrors: 0, unknownScripts: 0, scriptErrors: 0 };
+  readonly stats: FastAgiStats = { sessions: 0, protocolErrors: 0, unknownScripts: 0, scriptErrors: 0, refused: 0 };
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly running = new Set<Promise<void>>();
@@ -76,6 +93,13 @@ export class FastAgiServer {
   }
 
   private accept(socket: Socket): void {
+    const allow = this.o.allowFrom;
+    if (allow && !allow.map(normalizeAddress).includes(normalizeAddress(socket.remoteAddress))) {
+      this.stats.refused++;
+      this.o.log.warn({ remote: socket.remoteAddress, allowFrom: allow }, 'FastAGI connection refused: address not in agi.allowFrom');
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const session = new AgiConnection(socket, this.o);
@@ -84,6 +108,7 @@ export class FastAgiServer {
         if (outcome === 'protocol-error') this.stats.protocolErrors++;
         else if (outcome === 'unknown-script') this.stats.unknownScripts++;
         else if (outcome === 'script-error') this.stats.scriptErrors++;
+        else if (outcome === 'refused') this.stats.refused++;
         else this.stats.sessions++;
       },
       () => undefined,
@@ -96,7 +121,7 @@ export class FastAgiServer {
   }
 }
 
-type Outcome = 'ok' | 'protocol-error' | 'unknown-script' | 'script-error';
+type Outcome = 'ok' | 'protocol-error' | 'unknown-script' | 'script-error' | 'refused';
 
 /** One AGI() call: a line reader, the environment, then command/reply turns. */
 class AgiConnection implements AgiCall {
@@ -142,6 +167,11 @@ class AgiConnection implements AgiCall {
     this.log = this.o.log.child({ uniqueid: this.env.uniqueid, agi: name, channel: this.env.channel });
     const script = Object.hasOwn(this.o.scripts, name) ? this.o.scripts[name] : undefined;
     try {
+      if (this.o.secret !== undefined && !sameSecret(this.query.get('secret') ?? '', this.o.secret)) {
+        this.log.warn({ remote: this.socket.remoteAddress }, 'FastAGI request refused: missing or wrong secret (agi.secret)');
+        await this.set('DC_AGI_ERROR', 'refused: missing or wrong secret').catch(() => undefined);
+        return 'refused';
+      }
       if (!script) {
         this.log.warn({ known: Object.keys(this.o.scripts) }, 'unknown FastAGI script');
         // The dialplan can test ${DC_AGI_ERROR}; the console shows why.

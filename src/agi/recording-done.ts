@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { FinishedCall } from '../recordings';
 import type { AgiCall, AgiScript } from './fastagi-server';
 
@@ -24,6 +25,15 @@ export function recordingDone(deliver: (call: FinishedCall) => void): AgiScript 
       return;
     }
     const env = agi.env;
+    // The file must be this channel's own: its name carries the channel's uniqueid (the snippet's naming,
+    // <date>-<time>-<ANI>-<DNIS>-<uniqueid>.wav). A process that merely reached the port cannot hand over
+    // another call's recording, or any WAV under the root, under made-up numbers.
+    const uniqueid = env.uniqueid ?? '';
+    if (!uniqueid || !basename(file).includes(uniqueid)) {
+      agi.log.warn({ file, uniqueid }, "recording-done: refused, the file's name does not carry the channel's uniqueid");
+      await agi.set('DC_RECORDING', 'refused');
+      return;
+    }
     const ani = NONE.has(env.callerid ?? '') ? '' : env.callerid!;
     const dnis = agi.args[0] || (NONE.has(env.dnid ?? '') ? '' : env.dnid!) || env.extension || '';
     const now = Date.now();

@@ -55,6 +55,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_AGI_ENABLED', path: ['agi', 'enabled'], type: 'bool' },
   { env: 'DC_AGI_HOST', path: ['agi', 'host'], type: 'string' },
   { env: 'DC_AGI_PORT', path: ['agi', 'port'], type: 'int' },
+  { env: 'DC_AGI_ALLOW_FROM', path: ['agi', 'allowFrom'], type: 'list' },
+  { env: 'DC_AGI_SECRET', path: ['agi', 'secret'], type: 'string', secret: true },
   { env: 'DC_PORTAL_HOST', path: ['portal', 'host'], type: 'string' },
   { env: 'DC_PORTAL_PORT', path: ['portal', 'port'], type: 'int' },
   { env: 'DC_UPLOAD_TOKENS', path: ['portal', 'uploadTokens'], type: 'list', secret: true },

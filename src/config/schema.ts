@@ -177,6 +177,10 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4573),
+        // Who may connect: the Asterisk hosts' addresses (an empty list: anyone who reaches the port).
+        allowFrom: z.array(z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/, 'an IP address')).default(['127.0.0.1', '::1']),
+        // With a remote Asterisk: every AGI URL must carry ?secret=<this> (agi://host:4573/recording-done?secret=...).
+        secret: z.string().min(16, 'at least 16 characters').optional(),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,5 @@
 import { CpaSession, type CpaEvent, type CpaParams } from '../../cpa';
-import { CODEC_RATE, type RtpCodec, type RtpReceiver } from '../../media';
+import { CODEC_RATE, type RtpCodec, type RtpReceiver, type RtpStream } from '../../media';
 import type { Logger } from '../../log';
 import type { AriPort } from '../ari-client';
 import { SNOOP_ARG, type CallIds } from '../call-ids';
@@ -44,6 +44,7 @@ export class CalleeTap {
   readonly mediaId: string;
   readonly bridgeId: string;
   private source: string | undefined;
+  private stream: RtpStream | undefined;
   private session: CpaSession;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -88,7 +89,7 @@ export class CalleeTap {
       const media = ari.externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec }).then(({ source }) => {
         this.created.media = true;
         this.source = source;
-        if (!this.stopped) this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
+        if (!this.stopped) this.stream = this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
         return this.o.stasisStarted(this.mediaId, readyMs);
       });
       // allSettled first: every step has finished (so `created` is complete) before a failure is handled.
@@ -149,7 +150,7 @@ export class CalleeTap {
       this.stopped = true;
       if (this.source) this.o.receiver.unregister(this.source);
       this.emit(this.session.end());
-      this.o.log.info({ reason }, 'CPA tap stopped');
+      this.o.log.info({ reason, rtp: this.stream?.stats }, 'CPA tap stopped');
       await this.cleanup();
     })();
     return this.stopping;
