@@ -1,18 +1,23 @@
 import { createReadStream, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Request, Response } from 'express';
-import { insideRoot, type Recording } from '../recordings';
+import { PathOutsideRootError, realFileInsideRoot, type Recording } from '../recordings';
 import { parseRange } from './range';
 
 const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
 
 /** The recording's file, whole or one byte range (206 / 416), for players that seek. */
 export function sendAudio(root: string, rec: Recording, req: Request, res: Response, disposition: 'inline' | 'attachment'): void {
-  const file = join(root, insideRoot(root, rec.path));
+  let file: string;
   let size: number;
   try {
+    file = realFileInsideRoot(root, rec.path);
     size = statSync(file).size;
-  } catch {
+  } catch (e) {
+    if (e instanceof PathOutsideRootError) {
+      // A link out of the spool (or something that is not a file) is never served.
+      res.status(404).json({ ok: false, error: 'not found' });
+      return;
+    }
     res.status(410).json({ ok: false, error: 'the recording file is gone (retention)' });
     return;
   }

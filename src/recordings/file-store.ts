@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 export class PathOutsideRootError extends Error {
@@ -18,6 +18,21 @@ export function insideRoot(root: string, p: string): string {
   const rel = relative(absRoot, abs);
   if (!rel || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw new PathOutsideRootError(`${p} is outside the recordings root ${absRoot}`);
   return rel;
+}
+
+/**
+ * The file a catalogued (relative) path names, proved to be a regular file that is really inside the root:
+ * a symbolic link anywhere on the way is resolved first, so a link in the spool to a file elsewhere is
+ * refused like '..' would be. Returns the resolved absolute path.
+ */
+export function realFileInsideRoot(root: string, p: string): string {
+  const rel = insideRoot(root, p);
+  const realRoot = realpathSync(resolve(root));
+  const real = realpathSync(resolve(realRoot, rel));
+  const back = relative(realRoot, real);
+  if (!back || back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) throw new PathOutsideRootError(`${p} leads outside the recordings root ${realRoot} (to ${real})`);
+  if (!statSync(real).isFile()) throw new PathOutsideRootError(`${p} is not a regular file`);
+  return real;
 }
 
 export function sha256File(path: string): Promise<string> {

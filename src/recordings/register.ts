@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log';
 import { Catalog, type NewDelivery, type Recording, type RecordingSource } from './catalog';
 import { waitForClosedWav } from './closed-wav';
-import { insideRoot, sha256File } from './file-store';
+import { insideRoot, realFileInsideRoot, sha256File } from './file-store';
 
 export interface Route {
   name: string;
@@ -70,6 +70,8 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
   const wav = call.complete
     ? { durationMs: call.complete.durationMs, bytes: statSync(abs).size }
     : await waitForClosedWav(abs, o.closeTimeoutMs ?? 30_000);
+  // Only now is there a file to look at: it must really be inside the root (no symbolic link out of it).
+  realFileInsideRoot(o.root, rel);
   const sha256 = await sha256File(abs);
   const noAudio = wav.durationMs < MIN_AUDIO_MS;
   const rec = o.catalog.addRecording(

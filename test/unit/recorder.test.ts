@@ -117,3 +117,27 @@ test('the same call reported twice (hangup and sweep, or two AGI reports) is cat
   await Promise.all([r.sweep(), r.stop(5000)]);
   expect(catalog.listRecordings()).toHaveLength(1);
 });
+
+test('a symbolic link in the spool to a file outside it is refused: not catalogued, not served', async () => {
+  const { symlinkSync } = await import('node:fs');
+  const { realFileInsideRoot, PathOutsideRootError } = await import('../../src/recordings');
+  const outside = mkdtempSync(join(tmpdir(), 'dc-outside-'));
+  try {
+    writeFileSync(join(outside, 'secret.wav'), encodeWav(new Int16Array(8000), 8000));
+    mkdirSync(join(root, day()), { recursive: true });
+    const rel = `${day()}/20261201-090000-2125550100-4175551234-1764579600.9.wav`;
+    symlinkSync(join(outside, 'secret.wav'), join(root, rel));
+    const r = recorder();
+    r.callFinished({ uniqueid: '1764579600.9', ani: '1', dnis: '4175551234', file: `${AST}/${rel}`, source: 'agi' });
+    await r.stop(5000);
+    expect(catalog.listRecordings()).toEqual([]);
+    expect(logs.find((l) => l.msg === 'recording cannot be catalogued')?.err).toMatch(/leads outside the recordings root/);
+    expect(() => realFileInsideRoot(root, rel)).toThrow(PathOutsideRootError);
+    // a directory of links is no way round it either
+    symlinkSync(outside, join(root, 'linked-dir'));
+    expect(() => realFileInsideRoot(root, 'linked-dir/secret.wav')).toThrow(PathOutsideRootError);
+    expect(realFileInsideRoot(root, wavFile('1764579600.10', 800))).toMatch(/1764579600\.10\.wav$/);
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
