@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { decodeAlaw, decodeUlaw } from './g711';
 import { parseWav, AudioFormatError, type Pcm } from './wav';
+
+// Far more than any call (an 8 kHz mu-law hour is 29 MB): a device or a runaway file is not read whole.
+const MAX_AUDIO_BYTES = 2 * 1024 ** 3;
 
 /**
  * Reads a recording: WAV (PCM16, mu-law, A-law), or raw headerless audio named by extension as Asterisk
@@ -11,8 +14,13 @@ import { parseWav, AudioFormatError, type Pcm } from './wav';
 export function readAudioFile(path: string): Pcm {
   let buf: Buffer;
   try {
+    // /dev/zero would be read until memory runs out, a FIFO would block: only regular files are audio.
+    const st = statSync(path);
+    if (!st.isFile()) throw new AudioFormatError(`${path}: not a regular file`);
+    if (st.size > MAX_AUDIO_BYTES) throw new AudioFormatError(`${path}: ${st.size} bytes, more than the ${MAX_AUDIO_BYTES} an audio file may have here`);
     buf = readFileSync(path);
   } catch (e) {
+    if (e instanceof AudioFormatError) throw e;
     throw new AudioFormatError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const ext = extname(path).toLowerCase();

@@ -8,3 +8,4 @@ export { RtpStream, CODEC_RATE } from './rtp-stream';
 export type { RtpCodec, RtpStreamStats } from './rtp-stream';
 export { RtpReceiver } from './rtp-receiver';
 export type { RtpReceiverStats } from './rtp-receiver';
+export { probeWavFile, type WavProbe } from './wav-probe';

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
-import { readAudioFile } from '../media';
+import { probeWavFile } from '../media';
 import type { Logger } from '../log';
 import type { Recording } from '../recordings';
 
@@ -21,6 +21,13 @@ export interface UploadOptions {
 const ANI = /^[0-9A-Za-z+*#]{0,32}$/;
 const DNIS = /^[0-9+*#]{1,32}$/;
 const FIELDS = new Set(['ANI', 'DNIS']);
+// Less than one 20 ms frame is no recording.
+const MIN_AUDIO_MS = 20;
+
+/** A value inside an ECMAScript string literal inside an XML attribute: safe for both (\uXXXX escapes only). */
+export function vxmlString(v: string): string {
+  return `'${v.replace(/[^A-Za-z0-9 _.,:;!?@/+=()\[\]{}#$%*-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+}
 
 class UploadError extends Error {
   constructor(
@@ -47,8 +54,9 @@ function wantsXml(req: Request): boolean {
 /** The reply an IVR's <submit> can use: VoiceXML when it asks for XML, JSON otherwise. */
 function reply(req: Request, res: Response, status: number, body: { ok: boolean; id?: string; error?: string }): void {
   if (wantsXml(req)) {
-    const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    const vars = body.ok ? `<var name="recording_id" expr="'${esc(body.id ?? '')}'"/>` : `<var name="error" expr="'${esc(body.error ?? '')}'"/>`;
+    // The value is ECMAScript inside an XML attribute: an XML entity would be decoded before the script
+    // runs, so a quote in it could end the string; \uXXXX escapes hold for both languages.
+    const vars = body.ok ? `<var name="recording_id" expr="${vxmlString(body.id ?? '')}"/>` : `<var name="error" expr="${vxmlString(body.error ?? '')}"/>`;
     res
       .status(status)
       .type('application/voicexml+xml')
@@ -99,12 +107,12 @@ export function uploadRouter(o: UploadOptions): Router {
         if (typeof dnis !== 'string' || !DNIS.test(dnis)) throw new UploadError(400, 'DNIS: 1 to 32 of 0-9 + * #');
         let durationMs: number;
         try {
-          const pcm = readAudioFile(tmp!); // by content: WAV (PCM16, mu-law, A-law)
-          durationMs = (pcm.samples.length * 1000) / pcm.sampleRate;
+          // By content, header only: WAV (PCM16, mu-law, A-law), sizes checked against the file, nothing decoded.
+          durationMs = (await probeWavFile(tmp!)).durationMs;
         } catch (e) {
-          throw new UploadError(415, `MSG is not a WAV recording we can read: ${(e as Error).message.replace(tmp ?? '', 'MSG')}`);
+          throw new UploadError(415, `MSG is not a WAV recording we can read: ${(e as Error).message}`);
         }
-        if (durationMs <= 0) throw new UploadError(400, 'MSG holds no audio');
+        if (durationMs < MIN_AUDIO_MS) throw new UploadError(400, `MSG holds no audio (${durationMs.toFixed(1)} ms; at least ${MIN_AUDIO_MS} ms)`);
         const now = new Date();
         const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
         const dir = join(o.root, 'uploads', day);

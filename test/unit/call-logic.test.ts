@@ -115,6 +115,21 @@ test('a tap whose audio starts later than maxTapLagMs reports unknown, with what
   expect(decision).toMatchObject({ result: 'unknown', cause: 'tap started 1480 ms after the answer', heard: 'LV' });
 });
 
+test("a tap that lost much of the callee's audio (RTP gaps) reports unknown, not the guess made on the filled silence", async () => {
+  const ari = new FakeAri();
+  const tap = tapOptions();
+  const { events } = await answered(ari, { tap });
+  await FakeAri.settle(10);
+  const stream = [...(tap.receiver as unknown as { streams: Map<string, { push(p: unknown): void }> }).streams.values()][0]!;
+  // 0.5 s of a greeting, then a jump of 100 packets (2 s "lost"), then more greeting.
+  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3))));
+  let seq = 0;
+  for (let i = 0; i < 25; i++, seq++) stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
+  seq += 100;
+  for (let i = 0; i < 300; i++, seq++) stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
+  expect(events.find((e) => e.decision)).toMatchObject({ result: 'unknown', cause: expect.stringMatching(/^the tap lost \d+ % of the callee's audio \(100 of \d+ packets\)$/) });
+});
+
 test('backpressure: a call over the limit is bridged and recorded without a tap, and says why', async () => {
   const ari = new FakeAri();
   const { s, events } = await answered(ari, {

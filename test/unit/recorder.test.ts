@@ -1,8 +1,8 @@
 // The recorder's promise: a call's recording reaches the catalog once, whatever crashed when.
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Catalog, Recorder } from '../../src/recordings';
+import { Catalog, PathOutsideRootError, Recorder, realFileInsideRoot } from '../../src/recordings';
 import { createLogger } from '../../src/log';
 import { encodeWav } from '../../src/media';
 
@@ -119,8 +119,6 @@ test('the same call reported twice (hangup and sweep, or two AGI reports) is cat
 });
 
 test('a symbolic link in the spool to a file outside it is refused: not catalogued, not served', async () => {
-  const { symlinkSync } = await import('node:fs');
-  const { realFileInsideRoot, PathOutsideRootError } = await import('../../src/recordings');
   const outside = mkdtempSync(join(tmpdir(), 'dc-outside-'));
   try {
     writeFileSync(join(outside, 'secret.wav'), encodeWav(new Int16Array(8000), 8000));

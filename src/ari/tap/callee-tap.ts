@@ -29,6 +29,9 @@ export interface CalleeTapOptions {
 
 // Packetisation: the first RTP packet carries the 20 ms that came before it.
 const PACKET_MS = 20;
+// More of the callee's audio missing than this when the decision falls (sequence gaps filled with silence)
+// and the engine judged stretches that were never heard: the decision is reported as unknown.
+const MAX_LOSS = 0.05;
 
 /**
  * The callee's audio into the CPA engine: snoop (spy=in) -> a mixing bridge -> externalMedia RTP -> our
@@ -129,10 +132,18 @@ export class CalleeTap {
 
   private emit(events: CpaEvent[]): void {
     for (const e of events) {
-      if (e.decision && this.lagMs !== undefined && this.lagMs > this.o.maxLagMs) {
-        this.report({ result: 'unknown', at_ms: e.at_ms, cause: `tap started ${Math.round(this.lagMs)} ms after the answer`, decision: true, heard: String(e.result) });
-      } else this.report(e);
+      const doubt = e.decision ? this.doubt() : undefined;
+      if (doubt) this.report({ result: 'unknown', at_ms: e.at_ms, cause: doubt, decision: true, heard: String(e.result) });
+      else this.report(e);
     }
+  }
+
+  /** Why the engine's decision cannot be trusted: it missed the start, or much of what came after. */
+  private doubt(): string | undefined {
+    if (this.lagMs !== undefined && this.lagMs > this.o.maxLagMs) return `tap started ${Math.round(this.lagMs)} ms after the answer`;
+    const st = this.stream?.stats;
+    if (st && st.lost > (st.lost + st.packets) * MAX_LOSS) return `the tap lost ${Math.round((100 * st.lost) / (st.lost + st.packets))} % of the callee's audio (${st.lost} of ${st.lost + st.packets} packets)`;
+    return undefined;
   }
 
   private report(e: CpaEvent): void {
