@@ -164,6 +164,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
           root: rec.localDir,
           tokens: cfg.portal.uploadTokens,
           maxBytes: cfg.portal.maxUploadBytes,
+          maxConcurrent: cfg.portal.maxConcurrentUploads,
           register: (f) => recorder.registerNow({ uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } }),
         },
       }),

@@ -191,6 +191,8 @@ export const configSchema = z
         // Tokens an IVR presents to POST /upload; none = uploads are off.
         uploadTokens: z.array(z.string().min(16, 'each token at least 16 characters')).default([]),
         maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+        // Uploads received at once; more are answered 429 with Retry-After.
+        maxConcurrentUploads: z.number().int().min(1).max(256).default(4),
         // Signs download links in e-mails and link-mode webhooks; without it a random one is made at start
         // (links then stop working after a restart).
         linkSecret: z.string().min(16, 'at least 16 characters').optional(),

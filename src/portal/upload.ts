@@ -13,6 +13,8 @@ export interface UploadOptions {
   /** Accepted bearer tokens (Authorization: Bearer <token>, or ?token= for IVRs that cannot set headers). */
   tokens: string[];
   maxBytes: number;
+  /** Uploads received at the same time; more get 429 with Retry-After (default 4). */
+  maxConcurrent?: number;
   log: Logger;
   /** Catalogue the stored file and queue its deliveries; resolves with the catalog row. */
   register(file: { path: string; ani: string; dnis: string; durationMs: number; format: string }): Promise<Recording>;
@@ -84,6 +86,8 @@ export function uploadRouter(o: UploadOptions): Router {
   }).single('MSG');
 
   const r = express.Router();
+  let active = 0;
+  const maxConcurrent = o.maxConcurrent ?? 4;
   r.post(
     '/upload',
     (req, res, next) => {
@@ -91,6 +95,18 @@ export function uploadRouter(o: UploadOptions): Router {
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof req.query.token === 'string' ? req.query.token : '';
       if (!given || !tokenOk(given, o.tokens)) return reply(req, res, 401, { ok: false, error: 'missing or wrong upload token' });
       if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? ''))) return reply(req, res, 415, { ok: false, error: 'send multipart/form-data with ANI, DNIS and the file part MSG' });
+      // Bounded before a byte of the body is read: a burst of large uploads cannot starve the calls.
+      if (active >= maxConcurrent) {
+        res.set('retry-after', '1');
+        return reply(req, res, 429, { ok: false, error: `${maxConcurrent} uploads are being received; try again in a moment` });
+      }
+      active++;
+      let released = false;
+      const release = () => {
+        if (!released) (released = true), active--;
+      };
+      res.once('finish', release);
+      res.once('close', release);
       next();
     },
     (req, res, next) => upload(req, res, (err: unknown) => (err ? next(err) : next())),
@@ -143,6 +159,13 @@ export function uploadRouter(o: UploadOptions): Router {
       return reply(req, res, status, { ok: false, error: err.code === 'LIMIT_FILE_SIZE' ? `MSG larger than ${o.maxBytes} bytes` : what });
     }
     const msg = (err as Error)?.message ?? String(err);
+    // The client went away mid-upload: its doing, not ours (and nobody is left to answer).
+    const gone = !!req.socket?.destroyed;
+    if (gone || /aborted/i.test(msg)) {
+      o.log.warn({ err: msg }, 'upload aborted by the client');
+      if (!gone && !res.headersSent) reply(req, res, 400, { ok: false, error: 'upload aborted' });
+      return;
+    }
     // busboy's complaints about a broken body (truncated, bad boundary) are the client's fault.
     if (/multipart|boundary|Unexpected end|part/i.test(msg)) return reply(req, res, 400, { ok: false, error: `malformed multipart body: ${msg}` });
     o.log.error({ err: msg }, 'upload failed');

@@ -124,3 +124,63 @@ test('1,000 malformed uploads: a 4xx each, nothing written outside the recording
   const health = await fetch(`${svc.portalUrl}/healthz`);
   expect(health.status).toBe(200);
 }, 120_000);
+
+test('WAV headers are checked against the file: a 4 GB claim over 100 bytes, a 3-byte data chunk; the reason never names a temporary file', async () => {
+  const huge = Buffer.from(wav3s.subarray(0, 144));
+  huge.writeUInt32LE(0xfffffff0, 40); // data chunk "4 GB"
+  const tiny = Buffer.concat([wav3s.subarray(0, 44), Buffer.from([1, 2, 3])]);
+  tiny.writeUInt32LE(3, 40);
+  tiny.writeUInt32LE(36 + 3, 4);
+  const cases: [Buffer, number, RegExp][] = [
+    [huge, 415, /declares 4294967280 bytes of audio but the file holds 100/],
+    [tiny, 400, /holds no audio/],
+    [Buffer.from('plainly not audio at all'), 415, /not a WAV file/],
+  ];
+  for (const [data, status, reason] of cases) {
+    const { body, type } = form([['ANI', '3055550123'], ['DNIS', '8005551000']], { field: 'MSG', name: 'x.wav', type: 'audio/wav', data });
+    const r = await post(body, type);
+    expect({ status: r.status, reason: reason.test(r.text) }).toEqual({ status, reason: true });
+    expect(r.text).not.toMatch(/\.part|\.incoming/);
+  }
+  expect(readdirSync(join(root, '.incoming'))).toEqual([]);
+});
+
+test("a VoiceXML reply carries values as ECMAScript strings: a quote in a field name cannot end the expression", async () => {
+  const { body, type } = form([["DNIS', x='1", '1'], ['DNIS', '8005551000']], { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s });
+  const r = await post(body, type, { accept: 'application/voicexml+xml' });
+  expect(r.status).toBe(400);
+  const expr = /<var name="error" expr="([^"]*)"\/>/.exec(r.text)?.[1];
+  expect(expr).toBeDefined();
+  // One string literal from the first quote to the last, no quote or XML entity inside.
+  expect(expr).toMatch(/^'[^'&<>"]*'$/);
+  expect(expr).toContain('\\u0027');
+  const value = JSON.parse(`"${expr!.slice(1, -1)}"`) as string;
+  expect(value).toContain("DNIS', x='1");
+});
+
+test('uploads beyond portal.maxConcurrentUploads (4) get 429 with Retry-After before their body is read', async () => {
+  const { request } = await import('node:http');
+  const url = new URL(`${svc.portalUrl}/upload`);
+  const { body, type } = good();
+  // Four uploads that send half their body and then wait.
+  const held = Array.from({ length: 4 }, () => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${TOKEN}`, 'content-length': body.length } });
+    const done = new Promise<number>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(-1));
+    });
+    req.write(body.subarray(0, body.length >> 1));
+    return { req, done };
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` } });
+  expect(r.status).toBe(429);
+  expect(r.headers.get('retry-after')).toBe('1');
+  for (const h of held) h.req.end(body.subarray(body.length >> 1));
+  expect(await Promise.all(held.map((h) => h.done))).toEqual([200, 200, 200, 200]);
+  // and once they are done, the next one is taken
+  expect((await post(body, type)).status).toBe(200);
+});

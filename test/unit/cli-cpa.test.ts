@@ -57,3 +57,15 @@ test('bad file: clear error, exit 1; bad parameter: named with its range, exit 2
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('analyze refuses what is not a regular file at once, naming the problem: /dev/zero, a FIFO', () => {
+  const fifo = join(dir, 'pipe.ul');
+  spawnSync('mkfifo', [fifo]);
+  for (const f of ['/dev/zero', fifo]) {
+    const t0 = Date.now();
+    const r = cli('analyze', f, '--json');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${f}: not a regular file`);
+  }
+});
