@@ -5,7 +5,7 @@ import { createLogger, type Logger } from './log';
 import { AriConnection, StasisApp, ariLatencyMs, type CallSummary } from './ari';
 import { amiAction } from './ami';
 import { RtpReceiver } from './media';
-import { Recorder, openWritableCatalog, signedDownloadUrl, startRetention, type Catalog, type Recording } from './recordings';
+import { Recorder, openWritableCatalog, signedDownloadUrl, startRetention, type Catalog, type DeliveryKind, type Recording } from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import { startMonitor, type ConnectivityMonitor } from './monitor';
@@ -49,9 +49,9 @@ async function part<T>(what: string, start: () => Promise<T> | T): Promise<T> {
   }
 }
 
-function transportHandlers(cfg: Config, link: (rec: Recording) => string): Partial<Record<'webhook' | 'email', DeliveryHandler>> {
+function transportHandlers(cfg: Config, link: (rec: Recording) => string): Partial<Record<DeliveryKind, DeliveryHandler>> {
   const t = cfg.transport;
-  const handlers: Partial<Record<'webhook' | 'email', DeliveryHandler>> = {};
+  const handlers: Partial<Record<DeliveryKind, DeliveryHandler>> = {};
   if (t.webhookSecret) handlers.webhook = webhookHandler({ secret: t.webhookSecret, mode: t.webhookMode, link });
   handlers.email = emailHandler({ smtp: smtpOf(cfg), maxAttachmentBytes: t.maxAttachmentBytes, link });
   return handlers;
@@ -157,6 +157,8 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         connectivity: () => monitor?.status() ?? [],
         host: cfg.portal.host,
         port: cfg.portal.port,
+        maxConnections: cfg.portal.maxConnections,
+        headersTimeoutMs: cfg.portal.headersTimeoutMs,
         log: log.child({ module: 'portal' }),
         downloads: { catalog, root: rec.localDir, linkSecret },
         session: { secret: cfg.portal.sessionSecret ?? randomBytes(32).toString('base64url'), ttlMs: cfg.portal.sessionHours * 3600_000, secure: cfg.transport.publicUrl.startsWith('https:') },
@@ -196,7 +198,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
   }
 }
 
-function startOutbox(cfg: Config, catalog: Catalog, handlers: Partial<Record<'webhook' | 'email', DeliveryHandler>>, log: Logger): OutboxWorker {
+function startOutbox(cfg: Config, catalog: Catalog, handlers: Partial<Record<DeliveryKind, DeliveryHandler>>, log: Logger): OutboxWorker {
   const t = cfg.transport;
   const outbox = new OutboxWorker({
     catalog,

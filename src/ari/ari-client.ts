@@ -91,17 +91,19 @@ console.log = (...args: unknown[]) => {
 // (require, not import: the assignment must reach the real module object, not an interop copy.)
 (require('node:http') as { globalAgent: Agent }).globalAgent = new Agent({ keepAlive: false, maxSockets: 64 });
 
+/** An ARI request failed: `status` is the HTTP status (504 for our own timeout, 503 when not connected). */
 export class AriError extends Error {
+  override name = 'AriError';
+  readonly code = 'ARI_REQUEST_FAILED';
   constructor(
     message: string,
     readonly status?: number,
   ) {
     super(message);
-    this.name = 'AriError';
   }
   /** The resource is gone (already hung up / destroyed): the usual outcome of a race at hangup. */
   get notFound(): boolean {
-    return this.status === 404 || /not found/i.test(this.message);
+    return this.status === 404;
   }
 }
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { CpaParamError, resolveParams, type CpaEvent } from '../cpa';
 import { AudioFormatError } from '../media';
-import { analyseFile, evaluateManifest, formatReport } from '../analysis';
+import { analyseFile, evaluateManifest, formatReport } from '../cpa/eval';
 import { UsageError, type Command } from './command';
 import { loadConfig } from '../config';
 

@@ -61,6 +61,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_PORTAL_PORT', path: ['portal', 'port'], type: 'int' },
   { env: 'DC_UPLOAD_TOKENS', path: ['portal', 'uploadTokens'], type: 'list', secret: true },
   { env: 'DC_MAX_UPLOAD_BYTES', path: ['portal', 'maxUploadBytes'], type: 'int' },
+  { env: 'DC_PORTAL_MAX_CONNECTIONS', path: ['portal', 'maxConnections'], type: 'int' },
+  { env: 'DC_PORTAL_HEADERS_TIMEOUT_MS', path: ['portal', 'headersTimeoutMs'], type: 'int' },
   { env: 'DC_MAX_CONCURRENT_UPLOADS', path: ['portal', 'maxConcurrentUploads'], type: 'int' },
   { env: 'DC_LINK_SECRET', path: ['portal', 'linkSecret'], type: 'string', secret: true },
   { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'number' },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELIVERY_KINDS } from '../recordings/kinds';
 
 // Every setting, its default and what is allowed. Defaults are the sandbox's (scripts/sandbox.sh), so the
 // demo runs with no configuration at all; anything that faces a real PBX is overridden by env or file.
@@ -142,7 +143,7 @@ export const configSchema = z
             z
               .object({
                 name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/),
-                kind: z.enum(['webhook', 'email']),
+                kind: z.enum(DELIVERY_KINDS),
                 target: z.string().min(3),
                 dnisPattern: z.string().optional(),
               })
@@ -191,6 +192,9 @@ export const configSchema = z
         // Tokens an IVR presents to POST /upload; none = uploads are off.
         uploadTokens: z.array(z.string().min(16, 'each token at least 16 characters')).default([]),
         maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+        // Open connections to the portal at most; a client has headersTimeoutMs to send its request headers.
+        maxConnections: z.number().int().min(16).max(100_000).default(1024),
+        headersTimeoutMs: z.number().int().min(1000).max(300_000).default(20_000),
         // Uploads received at once; more are answered 429 with Retry-After.
         maxConcurrentUploads: z.number().int().min(1).max(256).default(4),
         // Signs download links in e-mails and link-mode webhooks; without it a random one is made at start

@@ -2,6 +2,8 @@
 // Validation names the bad parameter and its allowed range; errors carry the iraCPA error code.
 
 export const RESULT_CODES = ['LV', 'AM', 'BP', 'FX', 'MD', 'SIT', 'SL', 'BPSL', 'TO', 'DTMF', 'unknown'] as const;
+/** The results that decide a call (the first of them carries decision: true). */
+export const DECISION_CODES: readonly string[] = ['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown'];
 export type ResultCode = (typeof RESULT_CODES)[number];
 
 export interface ToneSpec {

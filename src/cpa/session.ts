@@ -1,4 +1,4 @@
-import { resolveParams, VOXEO_RESULT, CpaParamError, type CpaParams, type ResultCode } from './params';
+import { resolveParams, VOXEO_RESULT, CpaParamError, DECISION_CODES, type CpaParams, type ResultCode } from './params';
 import { SpectrumFrame, HOP, WINDOW, SAMPLE_RATE } from './detectors/spectrum-frame';
 import { ToneTracker, isToneFrame, type ToneSegment } from './detectors/tone-tracker';
 import { isBeep, isCed, isCng, isModemAnswer, isSitBand, isSitSequence, matchCustomTone, CED_MIN_MS, CNG_MAX_MS, CNG_MIN_MS, MODEM_MIN_MS } from './detectors/tone-rules';
@@ -22,7 +22,7 @@ export interface CpaEvent {
 
 const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RING = 1024; // samples of history (128 ms), a power of two
-const DECISIONS = new Set(['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown']);
+const DECISIONS = new Set(DECISION_CODES);
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).

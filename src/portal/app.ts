@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from '../log';
@@ -15,6 +15,10 @@ export interface PortalOptions {
   downloads: Omit<DownloadOptions, 'session'>;
   session: SessionOptions;
   connectivity?: PagesOptions['connectivity'];
+  /** Open connections at most (default 1024); more are refused by the kernel's backlog, not served slowly. */
+  maxConnections?: number;
+  /** Time a client has to send its request headers (default 20 s). */
+  headersTimeoutMs?: number;
 }
 
 export function portalApp(o: PortalOptions): Express {
@@ -42,14 +46,16 @@ export function portalApp(o: PortalOptions): Express {
 
 /** Starts the portal; resolves with the address it listens on. */
 export async function startPortal(o: PortalOptions): Promise<{ server: Server; url: string }> {
-  const server = portalApp(o).listen(o.port, o.host);
+  // Slow or stalled clients must not hold sockets forever. Node checks these timeouts every
+  // connectionsCheckingInterval (30 s by default, so a 20 s limit held ~50 s): check every second.
+  const headersTimeout = o.headersTimeoutMs ?? 20_000;
+  const server = createServer({ requestTimeout: 120_000, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, portalApp(o));
+  server.maxConnections = o.maxConnections ?? 1024;
+  server.listen(o.port, o.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Slow or stalled clients must not hold sockets forever.
-  server.requestTimeout = 120_000;
-  server.headersTimeout = 20_000;
   const a = server.address() as AddressInfo;
   const url = `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
   o.log.info({ url }, 'portal listening');

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log';
-import type { Catalog, Recording, RecordingQuery, RecordingSource } from '../recordings';
+import { DECISION_CODES } from '../cpa';
+import { ANI_PATTERN, DNIS_PATTERN, RECORDING_SOURCES as SOURCES, type Catalog, type Recording, type RecordingQuery, type RecordingSource } from '../recordings';
 import { CSP, PORTAL_CSS, PORTAL_JS, esc, page } from './html';
 import { LoginThrottle, clearedCookie, requireLogin, sessionCookie, sessionUser, type SessionOptions } from './session';
 import { sendAudio } from './send-audio';
@@ -16,13 +17,12 @@ export interface PagesOptions {
 }
 
 const PAGE_SIZE = 50;
-const CPA_RESULTS = ['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown'];
-const SOURCES: RecordingSource[] = ['ari', 'agi', 'upload'];
+const CPA_RESULTS = DECISION_CODES;
 
-class BadSearch extends Error {}
+export class BadSearch extends Error {}
 
 /** The search form's fields, checked: the error names the field and what it accepts. */
-function searchQuery(q: Request['query']): { query: RecordingQuery; page: number; form: Record<string, string> } {
+export function searchQuery(q: Request['query']): { query: RecordingQuery; page: number; form: Record<string, string> } {
   const form: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) {
     if (!['ani', 'dnis', 'from', 'to', 'cpa', 'source', 'page'].includes(k)) throw new BadSearch(`unknown search field '${k}'`);
@@ -33,7 +33,7 @@ function searchQuery(q: Request['query']): { query: RecordingQuery; page: number
   const phone = (k: 'ani' | 'dnis') => {
     const v = form[k];
     if (!v) return;
-    if (!/^[0-9A-Za-z+*#]{1,32}$/.test(v)) throw new BadSearch(`${k}: digits (and + * #), up to 32`);
+    if (!(k === 'ani' ? ANI_PATTERN : DNIS_PATTERN).test(v)) throw new BadSearch(`${k}: ${k === 'ani' ? 'digits or letters' : 'digits'} (and + * #), up to 32`);
     query[k] = v;
   };
   phone('ani');
@@ -41,7 +41,9 @@ function searchQuery(q: Request['query']): { query: RecordingQuery; page: number
   for (const [k, key, add] of [['from', 'since', 0], ['to', 'until', 86_400_000]] as const) {
     const v = form[k];
     if (!v) continue;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new BadSearch(`${k}: a date as YYYY-MM-DD`);
+    // Date.parse takes 2026-02-31 for March 3rd: only a date that comes back as itself is one.
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v) throw new BadSearch(`${k}: a date as YYYY-MM-DD`);
     query[key] = new Date(Date.parse(`${v}T00:00:00Z`) + add).toISOString();
   }
   if (form.cpa) {
@@ -59,7 +61,7 @@ function searchQuery(q: Request['query']): { query: RecordingQuery; page: number
 }
 
 function searchForm(f: Record<string, string>): string {
-  const opt = (list: string[], cur: string | undefined) => ['', ...list].map((v) => `<option value="${esc(v)}"${v === (cur ?? '') ? ' selected' : ''}>${v ? esc(v) : 'any'}</option>`).join('');
+  const opt = (list: readonly string[], cur: string | undefined) => ['', ...list].map((v) => `<option value="${esc(v)}"${v === (cur ?? '') ? ' selected' : ''}>${v ? esc(v) : 'any'}</option>`).join('');
   return `<form class="search" method="get" action="/recordings">
 <label>ANI (caller)<input name="ani" value="${esc(f.ani)}" inputmode="tel"></label>
 <label>DNIS (dialled)<input name="dnis" value="${esc(f.dnis)}" inputmode="tel"></label>

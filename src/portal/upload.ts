@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import multer from 'multer';
 import { probeWavFile } from '../media';
 import type { Logger } from '../log';
-import type { Recording } from '../recordings';
+import { ANI_PATTERN as ANI, DNIS_PATTERN as DNIS, type Recording } from '../recordings';
 
 export interface UploadOptions {
   /** Recordings root; uploads land in <root>/uploads/YYYY/MM/DD/. */
@@ -20,8 +20,6 @@ export interface UploadOptions {
   register(file: { path: string; ani: string; dnis: string; durationMs: number; format: string }): Promise<Recording>;
 }
 
-const ANI = /^[0-9A-Za-z+*#]{0,32}$/;
-const DNIS = /^[0-9+*#]{1,32}$/;
 const FIELDS = new Set(['ANI', 'DNIS']);
 // Less than one 20 ms frame is no recording.
 const MIN_AUDIO_MS = 20;

@@ -7,8 +7,8 @@ import { OutageLog } from './outages';
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
 // default; the Catalog interface is what a PostgreSQL implementation would provide.
 
-export type RecordingSource = 'ari' | 'agi' | 'upload';
-export type DeliveryKind = 'webhook' | 'email';
+import { type DeliveryKind, type RecordingSource } from './kinds';
+export { RECORDING_SOURCES, DELIVERY_KINDS, ANI_PATTERN, DNIS_PATTERN, type DeliveryKind, type RecordingSource } from './kinds';
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'dead';
 /**
  * recording: written ahead when the call entered Stasis, the file is still being written (or the service

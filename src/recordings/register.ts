@@ -1,13 +1,13 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
-import { Catalog, type NewDelivery, type Recording, type RecordingSource } from './catalog';
+import { Catalog, type DeliveryKind, type NewDelivery, type Recording, type RecordingSource } from './catalog';
 import { waitForClosedWav } from './closed-wav';
 import { insideRoot, realFileInsideRoot, sha256File } from './file-store';
 
 export interface Route {
   name: string;
-  kind: 'webhook' | 'email';
+  kind: DeliveryKind;
   /** Webhook URL or e-mail address(es). */
   target: string;
   /** Only recordings whose DNIS matches (regular expression); all when absent. */

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateManifest } from '../../src/analysis';
+import { evaluateManifest } from '../../src/cpa/eval';
 
 const REPO = join(__dirname, '..', '..');
 const DEV = join(REPO, '..', 'shared', 'corpus', 'cpa-dev', 'manifest.json');

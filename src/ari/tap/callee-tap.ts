@@ -3,6 +3,7 @@ import { CODEC_RATE, type RtpCodec, type RtpReceiver, type RtpStream } from '../
 import type { Logger } from '../../log';
 import type { AriPort } from '../ari-client';
 import { SNOOP_ARG, type CallIds } from '../call-ids';
+import { ignoreGone } from '../ignore-gone';
 
 export interface CalleeTapOptions {
   ari: AriPort;
@@ -169,13 +170,10 @@ export class CalleeTap {
 
   private async cleanup(): Promise<void> {
     const { ari, log } = this.o;
-    const quiet = (what: string) => (e: { notFound?: boolean; message?: string }) => {
-      if (!e?.notFound) log.warn({ err: e?.message, what }, 'tap cleanup step failed');
-    };
     await Promise.all([
-      this.created.snoop ? ari.hangup(this.snoopId).catch(quiet('snoop')) : undefined,
-      this.created.media ? ari.hangup(this.mediaId).catch(quiet('externalMedia')) : undefined,
-      this.created.bridge ? ari.destroyBridge(this.bridgeId).catch(quiet('tap bridge')) : undefined,
+      this.created.snoop ? ari.hangup(this.snoopId).catch(ignoreGone(log, 'tap: snoop')) : undefined,
+      this.created.media ? ari.hangup(this.mediaId).catch(ignoreGone(log, 'tap: externalMedia')) : undefined,
+      this.created.bridge ? ari.destroyBridge(this.bridgeId).catch(ignoreGone(log, 'tap: bridge')) : undefined,
     ]);
   }
 }

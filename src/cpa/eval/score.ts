@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CpaEvent } from '../cpa';
+import { DECISION_CODES, type CpaEvent } from '..';
 import { analyseFile } from './analyse-file';
 
 // Scores the engine on a labelled corpus in the cpa-dev manifest format (see the corpus README):
@@ -35,7 +35,7 @@ export interface CaseResult {
   events: CpaEvent[];
 }
 
-const DECISIONS = new Set(['LV', 'AM', 'FX', 'SIT', 'MD', 'unknown', 'TO']);
+const DECISIONS = new Set(DECISION_CODES);
 const HUMAN = new Set(['LV', 'DTMF']);
 
 export function pct(a: number[], q: number): number | null {

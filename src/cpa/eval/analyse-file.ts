@@ -1,5 +1,5 @@
-import { CpaSession, type CpaEvent } from '../cpa';
-import { readAudioFile, AudioFormatError } from '../media';
+import { CpaSession, type CpaEvent } from '..';
+import { readAudioFile, AudioFormatError } from '../../media';
 
 /** Runs a recording through a CPA session in 20 ms frames, as RTP would deliver it. */
 export function analyseFile(path: string, params: Record<string, unknown>): CpaEvent[] {
