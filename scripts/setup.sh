@@ -17,11 +17,11 @@ fi
 
 # Native addons build against the system's Node headers on these machines.
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
-# 'npm install' with the committed lock, not 'npm ci': this registry serves only linux-x64 builds of the
-# platform packages (@swc/core-*, ...), so the lock cannot list the others and 'npm ci' refuses it.
+# 'npm ci': exactly the committed lock, which it never rewrites ('npm install' on a fresh machine added
+# other platforms' optional packages to it and left the clone dirty). better-sqlite3 builds from source.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm install (from package-lock.json)" >&2
-  npm install --no-audit --no-fund --loglevel=error
+  echo "setup: npm ci (from package-lock.json)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "setup: build" >&2
 npm run --silent build
