@@ -37,10 +37,12 @@ const LIVE: Record<string, string[]> = {
 };
 const MACHINE: Record<string, string[]> = {
   de: ['Hallo, hier ist der Anrufbeantworter von Familie Müller. Wir sind leider nicht zu Hause. Bitte sprechen Sie nach dem Signalton.'],
-  fr: ["Bonjour, vous êtes bien chez Martin. Nous ne sommes pas disponibles pour le moment. Laissez un message après le bip sonore."],
+  fr: ['Bonjour, vous êtes bien chez Martin. Nous ne sommes pas disponibles pour le moment. Laissez un message après le bip sonore.'],
   it: ['Ciao, hai chiamato Marco. Non posso rispondere in questo momento. Lascia un messaggio dopo il segnale acustico.'],
   es: ['Hola, has llamado a Carmen. En este momento no puedo atenderte. Deja tu mensaje después de la señal.'],
-  'en-us': ["Hi, you've reached the Johnsons. We can't come to the phone right now. Please leave a message after the tone and we'll call you back."],
+  'en-us': [
+    "Hi, you've reached the Johnsons. We can't come to the phone right now. Please leave a message after the tone and we'll call you back.",
+  ],
   pt: ['Olá, você ligou para a Ana. Não posso atender agora. Deixe sua mensagem após o sinal.'],
   nl: ['Hallo, u spreekt met het antwoordapparaat van de familie de Vries. Spreek na de pieptoon een bericht in.'],
 };

@@ -42,7 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: cmd.options,
+      allowPositionals: cmd.allowPositionals ?? false,
+      strict: true,
+    });
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof ConfigError) {

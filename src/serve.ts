@@ -5,7 +5,15 @@ import { createLogger, type Logger } from './log';
 import { AriConnection, StasisApp, ariLatencyMs, type CallSummary } from './ari';
 import { amiAction } from './ami';
 import { RtpReceiver } from './media';
-import { Recorder, openWritableCatalog, signedDownloadUrl, startRetention, type Catalog, type DeliveryKind, type Recording } from './recordings';
+import {
+  Recorder,
+  openWritableCatalog,
+  signedDownloadUrl,
+  startRetention,
+  type Catalog,
+  type DeliveryKind,
+  type Recording,
+} from './recordings';
 import { FastAgiServer, recordingDone } from './agi';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import { startMonitor, type ConnectivityMonitor } from './monitor';
@@ -66,7 +74,8 @@ function transportHandlers(cfg: Config, link: (rec: Recording) => string): Parti
 export async function startService(cfg: Config, log: Logger = createLogger(cfg.log.level)): Promise<Service> {
   const stops: Stop[] = [];
   const stopAll = async () => {
-    for (const s of stops.reverse().splice(0)) await Promise.resolve(s()).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
+    for (const s of stops.reverse().splice(0))
+      await Promise.resolve(s()).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
   };
   try {
     const cpa = cpaSettings(cfg);
@@ -75,11 +84,13 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     const catalog = await part('catalog', () => openWritableCatalog(rec.catalogFile));
     stops.push(() => catalog.close());
     const linkSecret = cfg.portal.linkSecret ?? randomBytes(32).toString('base64url');
-    if (!cfg.portal.linkSecret) log.warn('portal.linkSecret (DC_LINK_SECRET) not set: download links are signed with a random key and stop working after a restart');
+    if (!cfg.portal.linkSecret)
+      log.warn('portal.linkSecret (DC_LINK_SECRET) not set: download links are signed with a random key and stop working after a restart');
     const link = (r: Recording) => signedDownloadUrl(cfg.transport.publicUrl, linkSecret, r.id, cfg.portal.linkTtlHours * 3600_000);
     const outbox = await part('outbox', () => startOutbox(cfg, catalog, transportHandlers(cfg, link), log));
     stops.push(() => outbox.stop());
-    let stasis: StasisApp | undefined;
+    // The recorder asks the Stasis app (made below) which calls it still serves.
+    const calls: { app?: StasisApp } = {};
     const recorder = new Recorder({
       catalog,
       root: rec.localDir,
@@ -87,7 +98,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       routes,
       log: log.child({ module: 'recordings' }),
       onRegistered: () => outbox.kick(),
-      isActive: (uniqueid) => stasis?.isActive(uniqueid) ?? false,
+      isActive: (uniqueid) => calls.app?.isActive(uniqueid) ?? false,
       recoverDays: rec.recoverFiles ? rec.recoverDays : -1,
     });
     stops.push(() => recorder.stop());
@@ -98,7 +109,9 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     let rtpTarget = '';
     if (cpa.params) {
       const receiver = (rtp = new RtpReceiver());
-      const bound = await part(`RTP socket (media.rtpHost/rtpPort ${cfg.media.rtpHost}:${cfg.media.rtpPort})`, () => receiver.listen(cfg.media.rtpHost, cfg.media.rtpPort));
+      const bound = await part(`RTP socket (media.rtpHost/rtpPort ${cfg.media.rtpHost}:${cfg.media.rtpPort})`, () =>
+        receiver.listen(cfg.media.rtpHost, cfg.media.rtpPort),
+      );
       stops.push(() => receiver.close());
       rtpTarget = `${bound.address}:${bound.port}`;
       log.info({ rtp: rtpTarget, codec: cfg.media.codec }, 'RTP receiver for the CPA tap listening');
@@ -107,14 +120,17 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     stops.push(() => ari.stop());
     const ami = { ...cfg.ami, timeoutMs: 5000 };
     const keys = cfg.recordingKeys;
-    stasis = new StasisApp({
+    const stasis = (calls.app = new StasisApp({
       ari,
       app: cfg.ari.app,
       log: log.child({ module: 'stasis' }),
       endpoint: cfg.dial.endpoint,
       dialTimeoutSec: cfg.dial.timeoutSec,
       numberPattern: new RegExp(cfg.dial.numberPattern),
-      tap: cpa.params && rtp ? { receiver: rtp, rtpTarget, codec: cfg.media.codec, params: cpa.params, actions: cfg.cpa, maxLagMs: cfg.cpa.maxTapLagMs } : undefined,
+      tap:
+        cpa.params && rtp
+          ? { receiver: rtp, rtpTarget, codec: cfg.media.codec, params: cpa.params, actions: cfg.cpa, maxLagMs: cfg.cpa.maxTapLagMs }
+          : undefined,
       cpaConfigs: cpa.configs,
       backpressure: { maxConcurrentCalls: cfg.cpa.maxConcurrentCalls, maxAriLatencyMs: cfg.cpa.maxAriLatencyMs, ariLatencyMs },
       knownCall: (uniqueid) => knownCall(catalog, uniqueid, rec.asteriskDir),
@@ -124,29 +140,50 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
           ? {
               keys,
               control: {
-                mute: (channel, on) => amiAction(ami, { Action: 'MixMonitorMute', Channel: channel, Direction: 'both', State: on ? '1' : '0' }),
+                mute: (channel, on) =>
+                  amiAction(ami, { Action: 'MixMonitorMute', Channel: channel, Direction: 'both', State: on ? '1' : '0' }),
                 stop: (channel) => amiAction(ami, { Action: 'StopMixMonitor', Channel: channel }),
               },
             }
           : undefined,
-    });
-    const calls = stasis;
-    stops.push(() => calls.shutdown().catch(() => undefined));
-    calls.on('call-started', (s: { uniqueid: string; ani: string; dnis: string; recordingFile?: string; linkedid?: string; startedAt: Date }) => {
-      if (s.recordingFile) recorder.callStarted({ ...s, file: s.recordingFile });
-    });
-    calls.on('call-ended', (s: CallSummary) => {
+    }));
+    stops.push(() => stasis.shutdown().catch(() => undefined));
+    stasis.on(
+      'call-started',
+      (s: { uniqueid: string; ani: string; dnis: string; recordingFile?: string; linkedid?: string; startedAt: Date }) => {
+        if (s.recordingFile) recorder.callStarted({ ...s, file: s.recordingFile });
+      },
+    );
+    stasis.on('call-ended', (s: CallSummary) => {
       if (!s.recordingFile) return;
       recorder.callFinished({
-        uniqueid: s.uniqueid, linkedid: s.linkedid ?? null, ani: s.ani, dnis: s.dnis, startedAt: s.startedAt, answeredAt: s.answeredAt, endedAt: s.endedAt, file: s.recordingFile, source: 'ari', cpaResult: s.cpaResult ?? null, cpaEvents: s.cpaEvents, recovered: s.adopted,
+        uniqueid: s.uniqueid,
+        linkedid: s.linkedid ?? null,
+        ani: s.ani,
+        dnis: s.dnis,
+        startedAt: s.startedAt,
+        answeredAt: s.answeredAt,
+        endedAt: s.endedAt,
+        file: s.recordingFile,
+        source: 'ari',
+        cpaResult: s.cpaResult ?? null,
+        cpaEvents: s.cpaEvents,
+        recovered: s.adopted,
       });
     });
 
     let agi: FastAgiServer | undefined;
     let agiUrl = '';
     if (cfg.agi.enabled) {
-      const server = (agi = new FastAgiServer({ log: log.child({ module: 'agi' }), allowFrom: cfg.agi.allowFrom.length ? cfg.agi.allowFrom : undefined, secret: cfg.agi.secret, scripts: { 'recording-done': recordingDone((call) => recorder.callFinished(call)) } }));
-      const bound = await part(`FastAGI server (agi.host/agi.port ${cfg.agi.host}:${cfg.agi.port})`, () => server.listen(cfg.agi.host, cfg.agi.port));
+      const server = (agi = new FastAgiServer({
+        log: log.child({ module: 'agi' }),
+        allowFrom: cfg.agi.allowFrom.length ? cfg.agi.allowFrom : undefined,
+        secret: cfg.agi.secret,
+        scripts: { 'recording-done': recordingDone((call) => recorder.callFinished(call)) },
+      }));
+      const bound = await part(`FastAGI server (agi.host/agi.port ${cfg.agi.host}:${cfg.agi.port})`, () =>
+        server.listen(cfg.agi.host, cfg.agi.port),
+      );
       stops.push(() => server.close());
       agiUrl = `agi://${bound.address}:${bound.port}`;
       log.info({ agi: agiUrl }, 'FastAGI server listening');
@@ -161,13 +198,26 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         headersTimeoutMs: cfg.portal.headersTimeoutMs,
         log: log.child({ module: 'portal' }),
         downloads: { catalog, root: rec.localDir, linkSecret },
-        session: { secret: cfg.portal.sessionSecret ?? randomBytes(32).toString('base64url'), ttlMs: cfg.portal.sessionHours * 3600_000, secure: cfg.transport.publicUrl.startsWith('https:') },
+        session: {
+          secret: cfg.portal.sessionSecret ?? randomBytes(32).toString('base64url'),
+          ttlMs: cfg.portal.sessionHours * 3600_000,
+          secure: cfg.transport.publicUrl.startsWith('https:'),
+        },
         upload: {
           root: rec.localDir,
           tokens: cfg.portal.uploadTokens,
           maxBytes: cfg.portal.maxUploadBytes,
           maxConcurrent: cfg.portal.maxConcurrentUploads,
-          register: (f) => recorder.registerNow({ uniqueid: null, ani: f.ani, dnis: f.dnis, file: f.path, source: 'upload', endedAt: new Date(), complete: { durationMs: f.durationMs, format: f.format } }),
+          register: (f) =>
+            recorder.registerNow({
+              uniqueid: null,
+              ani: f.ani,
+              dnis: f.dnis,
+              file: f.path,
+              source: 'upload',
+              endedAt: new Date(),
+              complete: { durationMs: f.durationMs, format: f.format },
+            }),
         },
       }),
     );
@@ -179,8 +229,21 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     if (cfg.monitor.enabled) {
       const m = cfg.monitor;
       const mon = (monitor = startMonitor(
-        { intervalMs: m.intervalMs, timeoutMs: m.timeoutMs, failuresToDown: m.failuresToDown, alertTo: m.alertTo ?? cfg.transport.emailTo, smtp: smtpOf(cfg) },
-        { ari: cfg.ari, webhooks: routes.filter((r) => r.kind === 'webhook').map((r) => r.target), mailRoutes: routes.some((r) => r.kind === 'email'), sip: m.sip, ping: m.ping, tcp: m.tcp },
+        {
+          intervalMs: m.intervalMs,
+          timeoutMs: m.timeoutMs,
+          failuresToDown: m.failuresToDown,
+          alertTo: m.alertTo ?? cfg.transport.emailTo,
+          smtp: smtpOf(cfg),
+        },
+        {
+          ari: cfg.ari,
+          webhooks: routes.filter((r) => r.kind === 'webhook').map((r) => r.target),
+          mailRoutes: routes.some((r) => r.kind === 'email'),
+          sip: m.sip,
+          ping: m.ping,
+          tcp: m.tcp,
+        },
         catalog.outages,
         log.child({ module: 'monitor' }),
       ));
@@ -189,9 +252,12 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     // What a crash left: rows written ahead and files without rows (now), calls still up in Asterisk (at
     // each ARI connection, by the Stasis app).
     recorder.startSweeps(rec.recoverEveryMs);
-    log.info({ ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name), catalog: rec.catalogFile }, 'starting');
+    log.info(
+      { ari: cfg.ari.url, app: cfg.ari.app, endpoint: cfg.dial.endpoint, routes: routes.map((r) => r.name), catalog: rec.catalogFile },
+      'starting',
+    );
     void ari.start();
-    return { log, ari, stasis: calls, rtp, rtpTarget, catalog, outbox, recorder, portalUrl: portal.url, agiUrl, agi, monitor, stop: stopAll };
+    return { log, ari, stasis, rtp, rtpTarget, catalog, outbox, recorder, portalUrl: portal.url, agiUrl, agi, monitor, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
@@ -222,5 +288,11 @@ function startOutbox(cfg: Config, catalog: Catalog, handlers: Partial<Record<Del
 function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string) {
   const r = catalog.recordingOfCall(uniqueid);
   if (!r) return undefined;
-  return { ani: r.ani, dnis: r.dnis, recordingFile: `${asteriskDir}/${r.path}`, linkedid: r.linkedid ?? undefined, startedAt: r.startedAt ? new Date(r.startedAt) : undefined };
+  return {
+    ani: r.ani,
+    dnis: r.dnis,
+    recordingFile: `${asteriskDir}/${r.path}`,
+    linkedid: r.linkedid ?? undefined,
+    startedAt: r.startedAt ? new Date(r.startedAt) : undefined,
+  };
 }

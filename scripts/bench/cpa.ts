@@ -70,6 +70,10 @@ const perSession = (used() - before) / held.length;
 
 console.log(`bench:cpa  ${sessions} concurrent sessions x ${seconds} s of 8 kHz audio in 20 ms frames (${median.events} events per round)`);
 console.log(`  CPU per round (3 rounds after a warm-up): ${rounds.map((r) => r.cpuSec.toFixed(2)).join(' / ')} s`);
-console.log(`  speed: ${(audioSec / median.cpuSec).toFixed(0)}x real time on one core (median round; best ${(audioSec / rounds[0]!.cpuSec).toFixed(0)}x)`);
-console.log(`  memory: ${gc ? `${(perSession / 1024).toFixed(1)} KB per session (JS heap + typed arrays, 2000 sessions, after GC)` : 'run with node --expose-gc for memory per session'}`);
+console.log(
+  `  speed: ${(audioSec / median.cpuSec).toFixed(0)}x real time on one core (median round; best ${(audioSec / rounds[0]!.cpuSec).toFixed(0)}x)`,
+);
+console.log(
+  `  memory: ${gc ? `${(perSession / 1024).toFixed(1)} KB per session (JS heap + typed arrays, 2000 sessions, after GC)` : 'run with node --expose-gc for memory per session'}`,
+);
 if (held.length < 0) console.log(held); // keep `held` alive until measured

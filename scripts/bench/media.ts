@@ -21,7 +21,11 @@ async function sender(): Promise<void> {
   process.send!({ ports: socks.map((s) => s.address().port) });
   await new Promise<void>((r) => process.once('message', () => r()));
   // A quiet "hello" then silence, as a callee sends: realistic payload sizes and values.
-  const audio = encodeUlaw(Int16Array.from({ length: FRAME * 50 }, (_, i) => (i < 4000 ? Math.round(3000 * Math.sin(i / 3) * Math.sin(i / 700)) : Math.round(Math.random() * 20 - 10))));
+  const audio = encodeUlaw(
+    Int16Array.from({ length: FRAME * 50 }, (_, i) =>
+      i < 4000 ? Math.round(3000 * Math.sin(i / 3) * Math.sin(i / 700)) : Math.round(Math.random() * 20 - 10),
+    ),
+  );
   const packets = Math.round((seconds * 1000) / 20);
   const t0 = Date.now();
   let sent = 0;
@@ -40,7 +44,11 @@ async function sender(): Promise<void> {
   for (const s of socks) s.close();
 }
 
-async function run(n: number, seconds: number, cpa: boolean): Promise<{ n: number; sent: number; received: number; lost: number; cpuPct: number }> {
+async function run(
+  n: number,
+  seconds: number,
+  cpa: boolean,
+): Promise<{ n: number; sent: number; received: number; lost: number; cpuPct: number }> {
   const rx = new RtpReceiver();
   const { port } = await rx.listen('127.0.0.1', 0);
   const child = fork(__filename, ['--sender', String(port), String(n), String(seconds)]);
@@ -52,7 +60,9 @@ async function run(n: number, seconds: number, cpa: boolean): Promise<{ n: numbe
   const cpu0 = process.cpuUsage();
   const w0 = process.hrtime.bigint();
   child.send('go');
-  const { sent } = await new Promise<{ sent: number }>((r) => child.on('message', (m: { sent?: number }) => m.sent !== undefined && r(m as { sent: number })));
+  const { sent } = await new Promise<{ sent: number }>((r) =>
+    child.on('message', (m: { sent?: number }) => m.sent !== undefined && r(m as { sent: number })),
+  );
   const cpu = process.cpuUsage(cpu0);
   const wall = Number(process.hrtime.bigint() - w0) / 1e9;
   const received = streams.reduce((s, st) => s + st.stats.packets, 0);
@@ -66,11 +76,15 @@ async function main(): Promise<void> {
   const cpa = process.argv.includes('--cpa');
   const seconds = Number(args[0] ?? 10);
   const ns = (args[1] ?? '250,500,1000,1500,2000').split(',').map(Number);
-  console.log(`bench:media  ${seconds} s per run, 20 ms ulaw packets over loopback from a separate process${cpa ? ', each stream through a CPA session' : ''}`);
+  console.log(
+    `bench:media  ${seconds} s per run, 20 ms ulaw packets over loopback from a separate process${cpa ? ', each stream through a CPA session' : ''}`,
+  );
   let best = 0;
   for (const n of ns) {
     const r = await run(n, seconds, cpa);
-    console.log(`  ${String(n).padStart(5)} streams: sent ${r.sent}, received ${r.received}, lost ${r.lost} (${((100 * r.lost) / r.sent).toFixed(3)} %), receiver CPU ${r.cpuPct.toFixed(0)} % of one core`);
+    console.log(
+      `  ${String(n).padStart(5)} streams: sent ${r.sent}, received ${r.received}, lost ${r.lost} (${((100 * r.lost) / r.sent).toFixed(3)} %), receiver CPU ${r.cpuPct.toFixed(0)} % of one core`,
+    );
     if (r.lost === 0) best = Math.max(best, n);
   }
   console.log(`  largest N with 0 loss: ${best || 'none'}`);

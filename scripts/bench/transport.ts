@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   const mp3 = await convert(ul, 'mp3', { ffmpeg: ff.path, timeoutMs: 600_000 });
   const convSec = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`  1 h of 8 kHz mu-law (${(hour.length / 1e6).toFixed(1)} MB) -> mp3 (${(statSync(mp3.path).size / 1e6).toFixed(1)} MB): ${convSec.toFixed(1)} s (${(3600 / convSec).toFixed(0)}x real time)`);
+  console.log(
+    `  1 h of 8 kHz mu-law (${(hour.length / 1e6).toFixed(1)} MB) -> mp3 (${(statSync(mp3.path).size / 1e6).toFixed(1)} MB): ${convSec.toFixed(1)} s (${(3600 / convSec).toFixed(0)}x real time)`,
+  );
   mp3.cleanup();
 
   // N deliveries to a local webhook
@@ -48,14 +50,30 @@ async function main(): Promise<void> {
   const log = createLogger('silent');
   mkdirSync(join(dir, 'rec'));
   const wav = encodeWav(new Signal().speech(8000).silence(2000).noise(-50).pcm(), 8000);
-  const worker = new OutboxWorker({ catalog, root: dir, handlers: { webhook: webhookHandler({ secret: 'bench-secret-0123456789' }) }, format: 'mp3', log, pollMs: 20, concurrency, ffmpeg: ff.path });
+  const worker = new OutboxWorker({
+    catalog,
+    root: dir,
+    handlers: { webhook: webhookHandler({ secret: 'bench-secret-0123456789' }) },
+    format: 'mp3',
+    log,
+    pollMs: 20,
+    concurrency,
+    ffmpeg: ff.path,
+  });
   worker.start();
   const w0 = Date.now();
   for (let i = 0; i < n; i++) {
     const file = join(dir, 'rec', `r${i}.wav`);
     writeFileSync(file, wav);
     await registerRecording(
-      { catalog, root: dir, asteriskDir: '/var/spool/asterisk/monitor', routes: [{ name: 'crm', kind: 'webhook', target: url }], log, onRegistered: () => worker.kick() },
+      {
+        catalog,
+        root: dir,
+        asteriskDir: '/var/spool/asterisk/monitor',
+        routes: [{ name: 'crm', kind: 'webhook', target: url }],
+        log,
+        onRegistered: () => worker.kick(),
+      },
       { uniqueid: `b${i}`, ani: '2125550100', dnis: '4175551234', file, source: 'upload', complete: { durationMs: 10000, format: 'wav' } },
     );
   }
@@ -63,8 +81,12 @@ async function main(): Promise<void> {
   const wall = (Date.now() - w0) / 1000;
   await worker.stop();
   const lat = catalog.listDeliveries('delivered', n).map((d) => Date.parse(d.deliveredAt!) - Date.parse(d.createdAt));
-  console.log(`  ${n} recordings of 10 s -> mp3 -> webhook, ${concurrency} at a time: ${wall.toFixed(1)} s, ${(n / wall).toFixed(1)} deliveries/s (receiver saw ${received})`);
-  console.log(`  registration -> delivered: p50 ${pct(lat, 0.5)} ms, p95 ${pct(lat, 0.95)} ms (registrations arrive as fast as they can be written)`);
+  console.log(
+    `  ${n} recordings of 10 s -> mp3 -> webhook, ${concurrency} at a time: ${wall.toFixed(1)} s, ${(n / wall).toFixed(1)} deliveries/s (receiver saw ${received})`,
+  );
+  console.log(
+    `  registration -> delivered: p50 ${pct(lat, 0.5)} ms, p95 ${pct(lat, 0.95)} ms (registrations arrive as fast as they can be written)`,
+  );
   catalog.close();
   server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,8 @@ export interface CallLoadResult {
 const LIVE_ANI = '3125550700';
 const MACHINE_ANI = '3125550800';
 
-const pct = (a: number[], q: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(q * a.length) - 1)] : undefined);
+const pct = (a: number[], q: number) =>
+  a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(q * a.length) - 1)] : undefined;
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
@@ -70,7 +71,9 @@ function cpuSeconds(pid: number): number {
 }
 
 async function ari<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:8088/ari${path}`, { headers: { authorization: `Basic ${Buffer.from(`dialplan-companion:${SANDBOX_ARI_PASSWORD}`).toString('base64')}` } });
+  const res = await fetch(`http://127.0.0.1:8088/ari${path}`, {
+    headers: { authorization: `Basic ${Buffer.from(`dialplan-companion:${SANDBOX_ARI_PASSWORD}`).toString('base64')}` },
+  });
   return (await res.json()) as T;
 }
 
@@ -100,7 +103,9 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
     DC_LOG_LEVEL: 'info',
     ...o.env,
   });
-  const burner = o.loaded ? spawn('node', ['-e', 'const end = Date.now() + 3600e3; while (Date.now() < end) {}'], { stdio: 'ignore' }) : undefined;
+  const burner = o.loaded
+    ? spawn('node', ['-e', 'const end = Date.now() + 3600e3; while (Date.now() < end) {}'], { stdio: 'ignore' })
+    : undefined;
   try {
     await svc.startConnected();
     const astPid = Number(readFileSync(join(o.chroot, 'run/asterisk/sandbox.pid'), 'utf8'));
@@ -115,12 +120,19 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
     // What Asterisk wrote is what must be catalogued: one row per call that reached the Stasis app.
     const ended = () => svc.logs.filter((l) => l.msg === 'call ended');
     const catalog = new Catalog(join(dir, 'catalog.sqlite'));
-    const ours = () => [...catalog.listRecordings({ ani: LIVE_ANI, limit: 1000 }), ...catalog.listRecordings({ ani: MACHINE_ANI, limit: 1000 })];
+    const ours = () => [
+      ...catalog.listRecordings({ ani: LIVE_ANI, limit: 1000 }),
+      ...catalog.listRecordings({ ani: MACHINE_ANI, limit: 1000 }),
+    ];
     await waitFor(
       'every ended call catalogued and delivered',
       () => {
         const recs = ours();
-        return recs.length >= ended().length && catalog.openRecordings().length === 0 && recs.every((r) => r.state !== 'complete' || keys.has(`${r.id}:webhook`));
+        return (
+          recs.length >= ended().length &&
+          catalog.openRecordings().length === 0 &&
+          recs.every((r) => r.state !== 'complete' || keys.has(`${r.id}:webhook`))
+        );
       },
       o.settleMs ?? 120_000,
       500,
@@ -140,7 +152,14 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
       if (k !== expected && k !== 'unknown') {
         const d = (r.cpaEvents as { decision?: boolean; cause?: string }[]).find((e) => e.decision);
         const rtp = svc.logs.find((l) => l.msg === 'CPA tap stopped' && l.uniqueid === r.uniqueid)?.rtp;
-        wrong.push({ uniqueid: String(r.uniqueid), expected, result: k, cause: d?.cause ?? '', tapLagMs: lagOf.get(String(r.uniqueid)), rtp });
+        wrong.push({
+          uniqueid: String(r.uniqueid),
+          expected,
+          result: k,
+          cause: d?.cause ?? '',
+          tapLagMs: lagOf.get(String(r.uniqueid)),
+          rtp,
+        });
       }
     }
     await waitFor('Asterisk settled', async () => (await ari<unknown[]>('/channels')).length === 0, 20_000, 500).catch(() => undefined);

@@ -38,7 +38,12 @@ export class ChildService {
   async startConnected(timeoutMs = 20_000): Promise<void> {
     const before = this.logs.filter((l) => l.msg === 'ARI WebSocket connected').length;
     this.start();
-    await waitFor('ARI WebSocket connected', () => this.logs.filter((l) => l.msg === 'ARI WebSocket connected').length > before, timeoutMs, 100);
+    await waitFor(
+      'ARI WebSocket connected',
+      () => this.logs.filter((l) => l.msg === 'ARI WebSocket connected').length > before,
+      timeoutMs,
+      100,
+    );
   }
 
   get pid(): number | undefined {

@@ -93,7 +93,11 @@ export class Signal {
 }
 
 /** Pushes in frames of `frame` samples (default 160: 20 ms at 8 kHz) and ends the session. */
-export function run(session: { push(f: Int16Array): unknown[]; end(): unknown[] }, pcm: Int16Array, frame = 160): { result: string; at_ms: number; [k: string]: unknown }[] {
+export function run(
+  session: { push(f: Int16Array): unknown[]; end(): unknown[] },
+  pcm: Int16Array,
+  frame = 160,
+): { result: string; at_ms: number; [k: string]: unknown }[] {
   const out: unknown[] = [];
   for (let i = 0; i < pcm.length; i += frame) out.push(...session.push(pcm.subarray(i, i + frame)));
   out.push(...session.end());
@@ -101,8 +105,20 @@ export function run(session: { push(f: Int16Array): unknown[]; end(): unknown[] 
 }
 
 export const DTMF_FREQS: Record<string, [number, number]> = {
-  '1': [697, 1209], '2': [697, 1336], '3': [697, 1477], A: [697, 1633],
-  '4': [770, 1209], '5': [770, 1336], '6': [770, 1477], B: [770, 1633],
-  '7': [852, 1209], '8': [852, 1336], '9': [852, 1477], C: [852, 1633],
-  '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], D: [941, 1633],
+  '1': [697, 1209],
+  '2': [697, 1336],
+  '3': [697, 1477],
+  A: [697, 1633],
+  '4': [770, 1209],
+  '5': [770, 1336],
+  '6': [770, 1477],
+  B: [770, 1633],
+  '7': [852, 1209],
+  '8': [852, 1336],
+  '9': [852, 1477],
+  C: [852, 1633],
+  '*': [941, 1209],
+  '0': [941, 1336],
+  '#': [941, 1477],
+  D: [941, 1633],
 };

@@ -1,7 +1,18 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AgiProtocolError, MAX_ENV_LINES, MAX_LINE_BYTES, argsOf, parseEnvLine, parseReply, quoteArg, scriptOf, type AgiEnvironment, type AgiReply } from './protocol';
+import {
+  AgiProtocolError,
+  MAX_ENV_LINES,
+  MAX_LINE_BYTES,
+  argsOf,
+  parseEnvLine,
+  parseReply,
+  quoteArg,
+  scriptOf,
+  type AgiEnvironment,
+  type AgiReply,
+} from './protocol';
 
 function sameSecret(a: string, b: string): boolean {
   const h = (x: string) => createHash('sha256').update(x).digest();
@@ -155,7 +166,10 @@ class AgiConnection implements AgiCall {
     const ok = await this.envReady;
     clearTimeout(timer);
     if (!ok) {
-      this.o.log.warn({ remote: this.socket.remoteAddress, err: this.closedError?.message }, 'FastAGI connection dropped: not the AGI protocol');
+      this.o.log.warn(
+        { remote: this.socket.remoteAddress, err: this.closedError?.message },
+        'FastAGI connection dropped: not the AGI protocol',
+      );
       this.socket.destroy();
       return 'protocol-error';
     }
@@ -176,7 +190,9 @@ class AgiConnection implements AgiCall {
         this.log.warn({ known: Object.keys(this.o.scripts) }, 'unknown FastAGI script');
         // The dialplan can test ${DC_AGI_ERROR}; the console shows why.
         await this.set('DC_AGI_ERROR', `unknown script '${name}'`).catch(() => undefined);
-        await this.verbose(`dialplan-companion: unknown AGI script '${name}' (known: ${Object.keys(this.o.scripts).join(', ')})`, 1).catch(() => undefined);
+        await this.verbose(`dialplan-companion: unknown AGI script '${name}' (known: ${Object.keys(this.o.scripts).join(', ')})`, 1).catch(
+          () => undefined,
+        );
         return 'unknown-script';
       }
       await script(this);
@@ -194,7 +210,10 @@ class AgiConnection implements AgiCall {
     if (this.pending) return Promise.reject(new Error('one AGI command at a time'));
     if (/[\r\n]/.test(line)) return Promise.reject(new AgiProtocolError('an AGI command is one line'));
     return new Promise<AgiReply>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new Error(`no reply to '${line.split(' ', 2).join(' ')}' within ${this.o.commandTimeoutMs ?? 10_000} ms`)), this.o.commandTimeoutMs ?? 10_000);
+      const timer = setTimeout(
+        () => this.fail(new Error(`no reply to '${line.split(' ', 2).join(' ')}' within ${this.o.commandTimeoutMs ?? 10_000} ms`)),
+        this.o.commandTimeoutMs ?? 10_000,
+      );
       this.pending = {
         resolve: (r) => {
           clearTimeout(timer);

@@ -48,7 +48,10 @@ export function amiAction(o: AmiOptions, action: AmiMessage): Promise<AmiMessage
       if (err) reject(err);
       else resolve(res!);
     };
-    const timer = setTimeout(() => finish(new AmiError(`AMI ${action.Action}: no answer within ${o.timeoutMs ?? 5000} ms`)), o.timeoutMs ?? 5000);
+    const timer = setTimeout(
+      () => finish(new AmiError(`AMI ${action.Action}: no answer within ${o.timeoutMs ?? 5000} ms`)),
+      o.timeoutMs ?? 5000,
+    );
     sock.setEncoding('utf8');
     sock.on('error', (e) => finish(new AmiError(`AMI ${o.host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     sock.on('close', () => finish(new AmiError('AMI connection closed early')));

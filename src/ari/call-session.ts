@@ -89,7 +89,14 @@ export interface CallSummary {
 }
 
 // ARI hangup reasons for the dial outcomes we pass back to the caller.
-const HANGUP_REASON_BY_CAUSE: Record<number, string> = { 17: 'busy', 18: 'no_answer', 19: 'no_answer', 21: 'rejected', 1: 'unallocated', 34: 'congestion' };
+const HANGUP_REASON_BY_CAUSE: Record<number, string> = {
+  17: 'busy',
+  18: 'no_answer',
+  19: 'no_answer',
+  21: 'rejected',
+  1: 'unallocated',
+  34: 'congestion',
+};
 
 /**
  * One *123 call: answer the caller, dial the callee, bridge them, and when either side leaves, hang up the
@@ -268,7 +275,14 @@ export class CallSession {
       this.recordingFile = file || undefined;
       this.linkedid = linkedid || undefined;
       // Write ahead: the catalog knows the call (and the file it will find) before it is dialled.
-      this.o.onStarted?.({ uniqueid: id, ani: this.o.ani, dnis: this.o.dnis, recordingFile: this.recordingFile, linkedid: this.linkedid, startedAt: this.startedAt });
+      this.o.onStarted?.({
+        uniqueid: id,
+        ani: this.o.ani,
+        dnis: this.o.dnis,
+        recordingFile: this.recordingFile,
+        linkedid: this.linkedid,
+        startedAt: this.startedAt,
+      });
       log.info({ recording: this.recordingFile }, 'caller answered');
       if (this.isEnding()) return;
       await ari.createBridge(this.ids.bridge, 'mixing', `dc-${this.o.dnis}`);
@@ -388,7 +402,16 @@ export class CallSession {
       tapLagMs: this.tap?.lagMs,
       adopted: this.adopted,
     };
-    log.info({ cause, recording: this.recordingFile, talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0, cpa: summary.cpaResult, tapLagMs: summary.tapLagMs }, 'call ended');
+    log.info(
+      {
+        cause,
+        recording: this.recordingFile,
+        talkMs: this.answeredAt ? summary.endedAt.getTime() - this.answeredAt.getTime() : 0,
+        cpa: summary.cpaResult,
+        tapLagMs: summary.tapLagMs,
+      },
+      'call ended',
+    );
     this.onEnded?.(summary);
     return summary;
   }

@@ -70,7 +70,9 @@ export class StasisApp extends EventEmitter {
   constructor(private readonly o: StasisAppOptions) {
     super();
     o.ari.on('event', (ev: AriEvent) => {
-      this.dispatch(ev).catch((e: unknown) => o.log.error({ err: (e as Error).message, type: ev.type, channel: ev.channel?.id }, 'event handling failed'));
+      this.dispatch(ev).catch((e: unknown) =>
+        o.log.error({ err: (e as Error).message, type: ev.type, channel: ev.channel?.id }, 'event handling failed'),
+      );
     });
     // After every (re)connection: take over our calls a previous run left up, remove what they left behind.
     o.ari.on('connected', () => void this.reconcile());
@@ -89,7 +91,8 @@ export class StasisApp extends EventEmitter {
     const b = this.o.backpressure;
     if (!b) return undefined;
     let why: string | undefined;
-    if (b.maxConcurrentCalls > 0 && this.sessions.size > b.maxConcurrentCalls) why = `over cpa.maxConcurrentCalls (${this.sessions.size} calls > ${b.maxConcurrentCalls})`;
+    if (b.maxConcurrentCalls > 0 && this.sessions.size > b.maxConcurrentCalls)
+      why = `over cpa.maxConcurrentCalls (${this.sessions.size} calls > ${b.maxConcurrentCalls})`;
     else {
       const lat = b.ariLatencyMs();
       if (lat > b.maxAriLatencyMs) why = `Asterisk is slow (ARI median ${Math.round(lat)} ms > cpa.maxAriLatencyMs ${b.maxAriLatencyMs})`;
@@ -153,7 +156,11 @@ export class StasisApp extends EventEmitter {
       if (chosen) {
         tap = { ...tap, params: chosen };
         log.info({ cpaConfig: cpaName }, 'CPA configuration for this call');
-      } else log.warn({ cpaConfig: cpaName, known: [...(this.o.cpaConfigs?.keys() ?? [])] }, 'error 03: CPA configuration not found; using the defaults');
+      } else
+        log.warn(
+          { cpaConfig: cpaName, known: [...(this.o.cpaConfigs?.keys() ?? [])] },
+          'error 03: CPA configuration not found; using the defaults',
+        );
     }
     const session = this.newSession(ch.id, ch.name, ani, dnis, log, tap);
     await session.start();
@@ -218,8 +225,12 @@ export class StasisApp extends EventEmitter {
       const tapIds = [ids.snoop, ids.tapMedia].filter((id) => alive.has(id));
       const tapBridge = bridges.some((b) => b.id === ids.tapBridge);
       // The old tap is useless without the process that read it.
-      await Promise.all([...tapIds.map((id) => ari.hangup(id).catch(ignoreGone(log, 'orphan tap channel'))), tapBridge ? ari.destroyBridge(ids.tapBridge).catch(ignoreGone(log, 'orphan tap bridge')) : undefined]);
-      const bridged = callerCh && alive.has(ids.callee) && bridge && bridge.channels.includes(caller) && bridge.channels.includes(ids.callee);
+      await Promise.all([
+        ...tapIds.map((id) => ari.hangup(id).catch(ignoreGone(log, 'orphan tap channel'))),
+        tapBridge ? ari.destroyBridge(ids.tapBridge).catch(ignoreGone(log, 'orphan tap bridge')) : undefined,
+      ]);
+      const bridged =
+        callerCh && alive.has(ids.callee) && bridge && bridge.channels.includes(caller) && bridge.channels.includes(ids.callee);
       if (bridged) {
         const callLog = callLogger(log, caller, { ani: known?.ani ?? '', dnis: known?.dnis ?? '' });
         const session = this.newSession(caller, callerCh.name, known?.ani ?? '', known?.dnis ?? '', callLog);
@@ -233,7 +244,8 @@ export class StasisApp extends EventEmitter {
         continue;
       }
       const left = [caller, ids.callee, ids.calleeOther].filter((id) => alive.has(id));
-      if (left.length || bridge) log.warn({ uniqueid: caller, channels: left, bridge: bridge?.id }, 'call left unfinished by a previous run: hung up');
+      if (left.length || bridge)
+        log.warn({ uniqueid: caller, channels: left, bridge: bridge?.id }, 'call left unfinished by a previous run: hung up');
       await Promise.all([
         ...left.map((id) => ari.hangup(id).catch(ignoreGone(log, 'orphan channel'))),
         bridge ? ari.destroyBridge(ids.bridge).catch(ignoreGone(log, 'orphan bridge')) : undefined,

@@ -21,7 +21,9 @@ function chosenParams(values: Record<string, unknown>): Record<string, unknown> 
   const configs = loadConfig().cpa.configs;
   if (!Object.hasOwn(configs, name)) {
     const known = Object.keys(configs);
-    throw new UsageError(`error 03: no CPA configuration '${name}' (${known.length ? `known: ${known.join(', ')}` : 'none defined: set cpa.configs in the config file or DC_CPA_CONFIGS'})`);
+    throw new UsageError(
+      `error 03: no CPA configuration '${name}' (${known.length ? `known: ${known.join(', ')}` : 'none defined: set cpa.configs in the config file or DC_CPA_CONFIGS'})`,
+    );
   }
   return { ...configs[name], ...params };
 }
@@ -40,7 +42,8 @@ function parseParams(raw: string | undefined): Record<string, unknown> {
 export const cpa: Command = {
   name: 'cpa',
   summary: 'call progress analysis on a recording: live voice, machine, beep, fax, SIT, DTMF',
-  usage: 'dialplan-companion cpa analyze FILE [--params JSON | --config NAME] [--json]\n       dialplan-companion cpa eval --manifest PATH [--params JSON | --config NAME] [--only REGEX] [--out FILE] [--json]',
+  usage:
+    'dialplan-companion cpa analyze FILE [--params JSON | --config NAME] [--json]\n       dialplan-companion cpa eval --manifest PATH [--params JSON | --config NAME] [--only REGEX] [--out FILE] [--json]',
   help: `analyze: reads WAV (PCM16, mu-law, A-law; 8 or 16 kHz) or raw .ul/.al/.sln/.sln16 audio that starts
 at the answer, and prints what the engine heard, one event per line.
 eval: scores the engine on a labelled corpus (the cpa-dev manifest format: manifest.json + wav files):
@@ -58,7 +61,14 @@ Options:
 
 Exit codes: 0 done, 1 bad audio file, 2 bad command line, parameter or configuration name (message names it),
 78 bad service configuration.`,
-  options: { params: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, manifest: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    params: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    manifest: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, file, ...extra] = positionals;
@@ -77,7 +87,10 @@ Exit codes: 0 done, 1 bad audio file, 2 bad command line, parameter or configura
     }
     for (const ev of events) {
       if (values.json) process.stdout.write(`${JSON.stringify(ev)}\n`);
-      else process.stdout.write(`${String(ev.at_ms).padStart(6)} ms  ${ev.result}${ev.digit ? ` ${ev.digit}` : ''}${ev.freq_hz ? ` ${ev.freq_hz} Hz` : ''}${ev.cause ? `  (${ev.cause})` : ''}\n`);
+      else
+        process.stdout.write(
+          `${String(ev.at_ms).padStart(6)} ms  ${ev.result}${ev.digit ? ` ${ev.digit}` : ''}${ev.freq_hz ? ` ${ev.freq_hz} Hz` : ''}${ev.cause ? `  (${ev.cause})` : ''}\n`,
+        );
     }
     return 0;
   },

@@ -61,7 +61,12 @@ Exit code 0 when every check passes, 1 otherwise.`,
     }
     if (cfg) {
       if (cfg.ari.password === SANDBOX_ARI_PASSWORD) {
-        checks.push({ name: 'ARI password', ok: true, warn: true, detail: 'the public sandbox password is in use: fine for the sandbox, never for a real PBX' });
+        checks.push({
+          name: 'ARI password',
+          ok: true,
+          warn: true,
+          detail: 'the public sandbox password is in use: fine for the sandbox, never for a real PBX',
+        });
       }
       checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
       checks.push(checkDir('recordings dir', cfg.recordings.localDir));
@@ -76,7 +81,11 @@ Exit code 0 when every check passes, 1 otherwise.`,
         accessSync(dirname(cfg.recordings.catalogFile), constants.W_OK);
         checks.push({ name: 'catalog', ok: true, detail: `${cfg.recordings.catalogFile} (directory writable)` });
       } catch (e) {
-        checks.push({ name: 'catalog', ok: false, detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+        checks.push({
+          name: 'catalog',
+          ok: false,
+          detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        });
       }
       if (existsSync(cfg.recordings.catalogFile)) {
         const c = new Catalog(cfg.recordings.catalogFile);
@@ -84,9 +93,23 @@ Exit code 0 when every check passes, 1 otherwise.`,
         const open = c.outages.ongoing();
         const unfinished = c.openRecordings().length;
         c.close();
-        checks.push({ name: 'portal accounts', ok: true, warn: n === 0, detail: n ? `${n}` : "none: nobody can log in to the portal (dialplan-companion users add NAME)" });
-        checks.push({ name: 'calls in progress or left by a crash', ok: true, detail: `${unfinished} written ahead, not finished (a running service finishes those whose calls ended)` });
-        checks.push({ name: 'outages', ok: true, warn: open.length > 0, detail: open.length ? `ongoing: ${open.map((o) => `${o.target} since ${o.startedAt}`).join(', ')}` : 'none ongoing' });
+        checks.push({
+          name: 'portal accounts',
+          ok: true,
+          warn: n === 0,
+          detail: n ? `${n}` : 'none: nobody can log in to the portal (dialplan-companion users add NAME)',
+        });
+        checks.push({
+          name: 'calls in progress or left by a crash',
+          ok: true,
+          detail: `${unfinished} written ahead, not finished (a running service finishes those whose calls ended)`,
+        });
+        checks.push({
+          name: 'outages',
+          ok: true,
+          warn: open.length > 0,
+          detail: open.length ? `ongoing: ${open.map((o) => `${o.target} since ${o.startedAt}`).join(', ')}` : 'none ongoing',
+        });
       }
       const cp = cfg.cpa;
       checks.push({
@@ -97,7 +120,14 @@ Exit code 0 when every check passes, 1 otherwise.`,
           : 'CPA is off',
       });
       const routes = routesOf(cfg);
-      checks.push({ name: 'delivery routes', ok: true, warn: routes.length === 0, detail: routes.length ? routes.map((r) => `${r.name} (${r.kind} ${r.kind === 'webhook' ? new URL(r.target).origin : r.target})`).join(', ') : 'none: recordings are catalogued but not delivered (set DC_WEBHOOK_URL or DC_EMAIL_TO)' });
+      checks.push({
+        name: 'delivery routes',
+        ok: true,
+        warn: routes.length === 0,
+        detail: routes.length
+          ? routes.map((r) => `${r.name} (${r.kind} ${r.kind === 'webhook' ? new URL(r.target).origin : r.target})`).join(', ')
+          : 'none: recordings are catalogued but not delivered (set DC_WEBHOOK_URL or DC_EMAIL_TO)',
+      });
     }
     const ok = checks.every((c) => c.ok);
     if (values.json) {

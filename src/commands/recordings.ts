@@ -6,7 +6,8 @@ import { UsageError, type Command } from './command';
 /** The configured catalog, which must exist already (reading commands never create one). */
 export function openCatalog(values: Record<string, unknown>): Catalog {
   const cfg = loadConfig({ file: values.config as string | undefined });
-  if (!existsSync(cfg.recordings.catalogFile)) throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
+  if (!existsSync(cfg.recordings.catalogFile))
+    throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
   return new Catalog(cfg.recordings.catalogFile);
 }
 
@@ -15,14 +16,22 @@ const out = (json: boolean, data: unknown, text: () => string) => process.stdout
 export const recordings: Command = {
   name: 'recordings',
   summary: 'list and show catalogued recordings',
-  usage: 'dialplan-companion recordings list [--ani N] [--dnis N] [--since ISO] [--limit N] [--json]\n       dialplan-companion recordings show ID [--json]',
+  usage:
+    'dialplan-companion recordings list [--ani N] [--dnis N] [--since ISO] [--limit N] [--json]\n       dialplan-companion recordings show ID [--json]',
   help: `Options:
   --config FILE   JSON config file (also DC_CONFIG)
   --ani, --dnis   filter by caller / dialled number
   --since ISO     catalogued at or after (e.g. 2026-11-23)
   --limit N       at most N rows (default 50)
   --json          JSON instead of text`,
-  options: { config: { type: 'string' }, ani: { type: 'string' }, dnis: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    config: { type: 'string' },
+    ani: { type: 'string' },
+    dnis: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, id] = positionals;
@@ -31,8 +40,23 @@ export const recordings: Command = {
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a whole number >= 1');
       const c = openCatalog(values);
-      const rows = c.listRecordings({ ani: values.ani as string | undefined, dnis: values.dnis as string | undefined, since: values.since as string | undefined, limit });
-      out(json, rows, () => rows.map((r) => `${r.id}  ${r.createdAt}  ${r.ani} -> ${r.dnis}  ${(r.durationMs / 1000).toFixed(1)} s  ${r.cpaResult ?? '-'}  ${r.source}`).join('\n') || '(none)');
+      const rows = c.listRecordings({
+        ani: values.ani as string | undefined,
+        dnis: values.dnis as string | undefined,
+        since: values.since as string | undefined,
+        limit,
+      });
+      out(
+        json,
+        rows,
+        () =>
+          rows
+            .map(
+              (r) =>
+                `${r.id}  ${r.createdAt}  ${r.ani} -> ${r.dnis}  ${(r.durationMs / 1000).toFixed(1)} s  ${r.cpaResult ?? '-'}  ${r.source}`,
+            )
+            .join('\n') || '(none)',
+      );
       c.close();
       return 0;
     }
@@ -50,7 +74,10 @@ export const recordings: Command = {
         [
           ...Object.entries(r).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`),
           'deliveries:',
-          ...deliveries.map((d) => `  #${d.id} ${d.route} (${d.kind} ${d.target}) ${d.status}, ${d.attempts} attempt(s)${d.lastError ? `, last error: ${d.lastError}` : ''}`),
+          ...deliveries.map(
+            (d) =>
+              `  #${d.id} ${d.route} (${d.kind} ${d.target}) ${d.status}, ${d.attempts} attempt(s)${d.lastError ? `, last error: ${d.lastError}` : ''}`,
+          ),
         ].join('\n'),
       );
       c.close();
@@ -67,7 +94,8 @@ function line(d: Delivery): string {
 export const deliveries: Command = {
   name: 'deliveries',
   summary: 'the delivery outbox: list, show dead letters, retry',
-  usage: 'dialplan-companion deliveries list [--status S] [--json]\n       dialplan-companion deliveries dead [--json]\n       dialplan-companion deliveries retry ID...',
+  usage:
+    'dialplan-companion deliveries list [--status S] [--json]\n       dialplan-companion deliveries dead [--json]\n       dialplan-companion deliveries retry ID...',
   help: `Options:
   --config FILE   JSON config file (also DC_CONFIG)
   --status S      pending, sending, delivered or dead
@@ -80,7 +108,8 @@ retry puts dead (or waiting) deliveries back in the queue now; the running servi
     const json = values.json === true;
     if (sub === 'list' || sub === 'dead') {
       const status = sub === 'dead' ? 'dead' : (values.status as string | undefined);
-      if (status && !['pending', 'sending', 'delivered', 'dead'].includes(status)) throw new UsageError(`--status must be pending, sending, delivered or dead, got "${status}"`);
+      if (status && !['pending', 'sending', 'delivered', 'dead'].includes(status))
+        throw new UsageError(`--status must be pending, sending, delivered or dead, got "${status}"`);
       const c = openCatalog(values);
       const rows = c.listDeliveries(status as Delivery['status'] | undefined, 500);
       out(json, rows, () => rows.map(line).join('\n') || '(none)');
@@ -88,7 +117,8 @@ retry puts dead (or waiting) deliveries back in the queue now; the running servi
       return 0;
     }
     if (sub === 'retry') {
-      if (!ids.length || ids.some((i) => !/^\d+$/.test(i))) throw new UsageError('retry needs one or more delivery numbers (see deliveries list)');
+      if (!ids.length || ids.some((i) => !/^\d+$/.test(i)))
+        throw new UsageError('retry needs one or more delivery numbers (see deliveries list)');
       const c = openCatalog(values);
       let failed = 0;
       for (const i of ids) {

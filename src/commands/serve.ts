@@ -22,7 +22,10 @@ Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges
     // The last guard, not the fix: a promise nobody awaited must not take every call down with it.
     process.on('unhandledRejection', (reason: unknown) => {
       const err = reason instanceof Error ? reason : new Error(String(reason));
-      log.error({ err: err.message, stack: err.stack, uniqueid: UNIQUEID.exec(err.message)?.[1] }, 'unhandled rejection (a defect: please report it)');
+      log.error(
+        { err: err.message, stack: err.stack, uniqueid: UNIQUEID.exec(err.message)?.[1] },
+        'unhandled rejection (a defect: please report it)',
+      );
     });
     let svc;
     try {
@@ -38,7 +41,7 @@ Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
         log.info({ signal: sig }, 'stopping');
-        running.stop().finally(resolve);
+        void running.stop().finally(resolve);
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);

@@ -16,7 +16,8 @@ function readPassword(values: Record<string, unknown>): string {
 export const users: Command = {
   name: 'users',
   summary: 'manage recordings-portal accounts',
-  usage: 'dialplan-companion users add|passwd NAME [--password-file FILE]\n       dialplan-companion users list [--json]\n       dialplan-companion users remove NAME',
+  usage:
+    'dialplan-companion users add|passwd NAME [--password-file FILE]\n       dialplan-companion users list [--json]\n       dialplan-companion users remove NAME',
   help: `The password is read from --password-file or the first line of standard input, e.g.
   printf '%s\\n' "$PASSWORD" | dialplan-companion users add alice
 Accounts live in the catalog (recordings.catalogFile / DC_CATALOG_FILE), passwords as scrypt hashes.
@@ -29,7 +30,8 @@ Options:
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, name] = positionals;
-    if (!sub || !['add', 'passwd', 'list', 'remove'].includes(sub)) throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: add, passwd, list or remove)`);
+    if (!sub || !['add', 'passwd', 'list', 'remove'].includes(sub))
+      throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: add, passwd, list or remove)`);
     if (sub !== 'list' && !name) throw new UsageError(`${sub} needs a user NAME`);
     const cfg = loadConfig({ file: values.config as string | undefined });
     mkdirSync(dirname(cfg.recordings.catalogFile), { recursive: true });
@@ -37,7 +39,9 @@ Options:
     try {
       if (sub === 'list') {
         const list = c.users.list();
-        process.stdout.write(values.json ? `${JSON.stringify(list)}\n` : `${list.map((u) => `${u.username}  ${u.createdAt}`).join('\n') || '(none)'}\n`);
+        process.stdout.write(
+          values.json ? `${JSON.stringify(list)}\n` : `${list.map((u) => `${u.username}  ${u.createdAt}`).join('\n') || '(none)'}\n`,
+        );
         return 0;
       }
       if (sub === 'remove') {

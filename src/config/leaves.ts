@@ -24,7 +24,8 @@ export function configLeaves(schema: z.ZodType = configSchema): { path: string; 
       return;
     }
     let kind: LeafKind;
-    if (d.type === 'number') kind = (d.checks ?? []).some((c) => c._zod.def.check === 'number_format' && /int/.test(c._zod.def.format ?? '')) ? 'int' : 'number';
+    if (d.type === 'number')
+      kind = (d.checks ?? []).some((c) => c._zod.def.check === 'number_format' && /int/.test(c._zod.def.format ?? '')) ? 'int' : 'number';
     else if (d.type === 'boolean') kind = 'bool';
     else if (d.type === 'record') kind = 'json';
     else if (d.type === 'array') kind = defOf(d.element!).type === 'object' ? 'objects' : 'list';

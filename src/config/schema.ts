@@ -71,18 +71,29 @@ export const configSchema = z
         params: z.record(z.string(), z.unknown()).default({}),
         // Named configurations (iraCPA's config_name; "tenant/name" keeps tenants apart): each is a set of
         // parameters over the engine's defaults. A call picks one with Stasis(dialplan-companion,NUMBER,cpa=NAME).
-        configs: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,63}$/, 'a configuration name: letters, digits, _ . / -'), z.record(z.string(), z.unknown())).default({}),
+        configs: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/, 'a configuration name: letters, digits, _ . / -'),
+            z.record(z.string(), z.unknown()),
+          )
+          .default({}),
         // What to do on each result.
         onFax: z.enum(['hangup', 'none']).default('hangup'),
         onSit: z.enum(['hangup', 'none']).default('hangup'),
         onMachine: z.enum(['none', 'hangup', 'drop']).default('none'),
         // Played into the call after the beep when onMachine is 'drop' (ARI media URI).
-        dropMessage: z.string().regex(/^(sound|recording|tone|digits|number):/, 'an ARI media URI such as sound:custom/promo').default('sound:vm-goodbye'),
+        dropMessage: z
+          .string()
+          .regex(/^(sound|recording|tone|digits|number):/, 'an ARI media URI such as sound:custom/promo')
+          .default('sound:vm-goodbye'),
         // How long to wait for a beep after AM before dropping the message anyway.
         beepWaitMs: z.number().int().min(1000).max(60000).default(15000),
         onLive: z.enum(['tone', 'none']).default('tone'),
         // Played to the caller (agent) when a live person answers.
-        liveTone: z.string().regex(/^(sound|tone):/, 'an ARI media URI such as sound:beep').default('sound:beep'),
+        liveTone: z
+          .string()
+          .regex(/^(sound|tone):/, 'an ARI media URI such as sound:beep')
+          .default('sound:beep'),
         // Backpressure: past this many calls in progress, new calls are still answered, bridged and recorded
         // but not tapped (CPA result unknown, cause "over cpa.maxConcurrentCalls"); 0 = no limit.
         maxConcurrentCalls: z.number().int().min(0).max(100_000).default(150),
@@ -127,16 +138,34 @@ export const configSchema = z
         smtpUser: z.string().optional(),
         smtpPass: z.string().optional(),
         // Larger converted audio goes as a link instead (base64 pushes 18 MB past common 25 MB limits).
-        maxAttachmentBytes: z.number().int().min(0).default(18 * 1024 * 1024),
+        maxAttachmentBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(18 * 1024 * 1024),
         // Where links in e-mails point (the portal).
         publicUrl: httpUrl.default('http://127.0.0.1:8080'),
-        maxAgeHours: z.number().min(0.001).max(24 * 30).default(72),
+        maxAgeHours: z
+          .number()
+          .min(0.001)
+          .max(24 * 30)
+          .default(72),
         baseBackoffMs: z.number().int().min(10).max(3600_000).default(5000),
-        maxBackoffMs: z.number().int().min(100).max(24 * 3600_000).default(3600_000),
+        maxBackoffMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(24 * 3600_000)
+          .default(3600_000),
         concurrency: z.number().int().min(1).max(64).default(4),
         pollMs: z.number().int().min(10).max(60_000).default(1000),
         // A delivery a dead worker left 'sending' is taken again after this long.
-        leaseMs: z.number().int().min(500).max(24 * 3600_000).default(10 * 60_000),
+        leaseMs: z
+          .number()
+          .int()
+          .min(500)
+          .max(24 * 3600_000)
+          .default(10 * 60_000),
         // Extra routes from a config file: deliveries chosen by DNIS pattern.
         routes: z
           .array(
@@ -191,7 +220,12 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         // Tokens an IVR presents to POST /upload; none = uploads are off.
         uploadTokens: z.array(z.string().min(16, 'each token at least 16 characters')).default([]),
-        maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+        maxUploadBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024 * 1024)
+          .default(50 * 1024 * 1024),
         // Open connections to the portal at most; a client has headersTimeoutMs to send its request headers.
         maxConnections: z.number().int().min(16).max(100_000).default(1024),
         headersTimeoutMs: z.number().int().min(1000).max(300_000).default(20_000),
@@ -200,10 +234,18 @@ export const configSchema = z
         // Signs download links in e-mails and link-mode webhooks; without it a random one is made at start
         // (links then stop working after a restart).
         linkSecret: z.string().min(16, 'at least 16 characters').optional(),
-        linkTtlHours: z.number().min(0.01).max(24 * 30).default(7 * 24),
+        linkTtlHours: z
+          .number()
+          .min(0.01)
+          .max(24 * 30)
+          .default(7 * 24),
         // Signs login sessions; without it a random one is made at start (everyone logs in again after a restart).
         sessionSecret: z.string().min(16, 'at least 16 characters').optional(),
-        sessionHours: z.number().min(0.05).max(24 * 30).default(12),
+        sessionHours: z
+          .number()
+          .min(0.05)
+          .max(24 * 30)
+          .default(12),
       })
       .strict()
       .prefault({}),
@@ -223,7 +265,12 @@ export const configSchema = z
         recoverDays: z.number().int().min(0).max(366).default(2),
         // Off: only rows written ahead are completed (e.g. several services writing into one spool).
         recoverFiles: z.boolean().default(true),
-        recoverEveryMs: z.number().int().min(1000).max(24 * 3600_000).default(60_000),
+        recoverEveryMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3600_000)
+          .default(60_000),
       })
       .strict()
       .prefault({}),
@@ -249,7 +296,11 @@ export const configSchema = z
       });
     }
     if (cfg.transport.webhookUrl && !cfg.transport.webhookSecret) {
-      ctx.addIssue({ code: 'custom', path: ['transport', 'webhookSecret'], message: 'required with transport.webhookUrl: webhooks are always signed (set DC_WEBHOOK_SECRET or DC_WEBHOOK_SECRET_FILE)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transport', 'webhookSecret'],
+        message: 'required with transport.webhookUrl: webhooks are always signed (set DC_WEBHOOK_SECRET or DC_WEBHOOK_SECRET_FILE)',
+      });
     }
     for (const [i, r] of cfg.transport.routes.entries()) {
       if (r.dnisPattern) {

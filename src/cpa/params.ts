@@ -128,7 +128,11 @@ function parseTones(v: unknown): ToneSpec[] {
   return Object.entries(v as Record<string, unknown>).map(([name, spec]) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*\|\s*(\d+(?:\.\d+)?)\s*$/.exec(String(spec));
     if (!m || !/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(name)) {
-      throw new CpaParamError(`tones.${name}: must be "frequency|tolerance" in Hz (e.g. "2100|5") under a name of letters and digits, got ${JSON.stringify(spec)}`, '01', 'tones');
+      throw new CpaParamError(
+        `tones.${name}: must be "frequency|tolerance" in Hz (e.g. "2100|5") under a name of letters and digits, got ${JSON.stringify(spec)}`,
+        '01',
+        'tones',
+      );
     }
     const freqHz = Number(m[1]);
     const toleranceHz = Number(m[2]);
@@ -145,14 +149,19 @@ export function resolveParams(input: Record<string, unknown> = {}): CpaParams {
   for (const [rawKey, v] of Object.entries(input)) {
     const key = (ALIASES[rawKey] ?? rawKey) as keyof CpaParams;
     if (!(key in DEFAULT_PARAMS)) {
-      throw new CpaParamError(`unknown parameter "${rawKey}" (known: ${Object.keys(DEFAULT_PARAMS).join(', ')}, and the Voxeo names ${Object.keys(ALIASES).join(', ')})`, '01', rawKey);
+      throw new CpaParamError(
+        `unknown parameter "${rawKey}" (known: ${Object.keys(DEFAULT_PARAMS).join(', ')}, and the Voxeo names ${Object.keys(ALIASES).join(', ')})`,
+        '01',
+        rawKey,
+      );
     }
     const def = DEFAULT_PARAMS[key];
     if (key === 'tones') {
       out.tones = parseTones(v);
     } else if (key === 'break_events' || key === 'report_events') {
       const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,|]+/).filter(Boolean) : undefined;
-      if (!list || list.some((e) => typeof e !== 'string')) throw new CpaParamError(`${rawKey}: must be a list of event codes, e.g. ["LV","AM"]`, '01', rawKey);
+      if (!list || list.some((e) => typeof e !== 'string'))
+        throw new CpaParamError(`${rawKey}: must be a list of event codes, e.g. ["LV","AM"]`, '01', rawKey);
       out[key] = (list as string[]).map(toCode);
     } else if (typeof def === 'boolean') {
       if (typeof v === 'boolean') (out[key] as boolean) = v;
@@ -161,9 +170,14 @@ export function resolveParams(input: Record<string, unknown> = {}): CpaParams {
     } else {
       const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
       const r = RANGES[key]!;
-      if (typeof n !== 'number' || !Number.isFinite(n)) throw new CpaParamError(`${rawKey}: must be a number (${r.min}-${r.max}), got ${JSON.stringify(v)}`, '01', rawKey);
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        throw new CpaParamError(`${rawKey}: must be a number (${r.min}-${r.max}), got ${JSON.stringify(v)}`, '01', rawKey);
       if (!(r.zeroOff && n === 0) && (n < r.min || n > r.max)) {
-        throw new CpaParamError(`${rawKey}: must be between ${r.min} and ${r.max}${r.zeroOff ? ' (or 0 for off)' : ''}, got ${n}`, '01', rawKey);
+        throw new CpaParamError(
+          `${rawKey}: must be between ${r.min} and ${r.max}${r.zeroOff ? ' (or 0 for off)' : ''}, got ${n}`,
+          '01',
+          rawKey,
+        );
       }
       (out[key] as number) = n;
     }

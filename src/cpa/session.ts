@@ -1,7 +1,19 @@
-import { resolveParams, VOXEO_RESULT, CpaParamError, DECISION_CODES, type CpaParams, type ResultCode } from './params';
+import { resolveParams, VOXEO_RESULT, CpaParamError, type CpaParams, type ResultCode } from './params';
 import { SpectrumFrame, HOP, WINDOW, SAMPLE_RATE } from './detectors/spectrum-frame';
 import { ToneTracker, isToneFrame, type ToneSegment } from './detectors/tone-tracker';
-import { isBeep, isCed, isCng, isModemAnswer, isSitBand, isSitSequence, matchCustomTone, CED_MIN_MS, CNG_MAX_MS, CNG_MIN_MS, MODEM_MIN_MS } from './detectors/tone-rules';
+import {
+  isBeep,
+  isCed,
+  isCng,
+  isModemAnswer,
+  isSitBand,
+  isSitSequence,
+  matchCustomTone,
+  CED_MIN_MS,
+  CNG_MAX_MS,
+  CNG_MIN_MS,
+  MODEM_MIN_MS,
+} from './detectors/tone-rules';
 import { DtmfDetector } from './detectors/dtmf';
 import { HalfbandDecimator } from './dsp/decimate';
 
@@ -22,7 +34,6 @@ export interface CpaEvent {
 
 const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RING = 1024; // samples of history (128 ms), a power of two
-const DECISIONS = new Set(DECISION_CODES);
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
@@ -100,7 +111,18 @@ export class CpaSession {
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
   /** Development aid: called with each frame's features and verdicts (see scripts/cpa-trace.ts). */
-  trace: ((t: { ms: number; bandDb: number; floorDb: number; purity: number; peakHz: number; peakSnrDb: number; voiced: boolean; tone: boolean }) => void) | undefined;
+  trace:
+    | ((t: {
+        ms: number;
+        bandDb: number;
+        floorDb: number;
+        purity: number;
+        peakHz: number;
+        peakSnrDb: number;
+        voiced: boolean;
+        tone: boolean;
+      }) => void)
+    | undefined;
 
   constructor(params: Record<string, unknown> | CpaParams = {}, sampleRate = 8000) {
     if (sampleRate !== 8000 && sampleRate !== 16000) {
@@ -149,7 +171,11 @@ export class CpaSession {
         if (this.speechStartMs >= 0) {
           // Speech still going or just ended when the audio stopped: judge what we heard.
           const voiced = this.lastVoiceMs - this.speechStartMs;
-          this.decide(voiced >= this.params.maxtime ? 'AM' : 'LV', t, voiced >= this.params.maxtime ? 'voice longer than maxtime' : 'audio ended after a short utterance');
+          this.decide(
+            voiced >= this.params.maxtime ? 'AM' : 'LV',
+            t,
+            voiced >= this.params.maxtime ? 'voice longer than maxtime' : 'audio ended after a short utterance',
+          );
         } else {
           this.decide(t >= this.params.total_timeout ? 'TO' : 'unknown', t, 'audio ended before a decision');
         }
@@ -175,7 +201,8 @@ export class CpaSession {
       if (hit) {
         this.emit({ result: 'DTMF', at_ms: round(hit.atMs), digit: hit.digit });
         // The key's first milliseconds were taken for voice before the digit was recognised: undo that.
-        if (this.lastVoiceMs >= hit.atMs - 2 * MS_PER_HOP) this.lastVoiceMs = Math.min(this.lastVoiceMs, this.voiceBeforeMs(hit.atMs - 2 * MS_PER_HOP));
+        if (this.lastVoiceMs >= hit.atMs - 2 * MS_PER_HOP)
+          this.lastVoiceMs = Math.min(this.lastVoiceMs, this.voiceBeforeMs(hit.atMs - 2 * MS_PER_HOP));
       }
       if (this.dtmf.active) this.lastDtmfMs = this.timeMs;
     }
@@ -234,7 +261,16 @@ export class CpaSession {
       else if (f.bandDb < this.floorDb + 4) this.frame.learnNoise(false);
     }
     this.onVoice(voiced, nowMs);
-    this.trace?.({ ms: nowMs, bandDb: f.bandDb, floorDb: this.floorDb, purity: f.purity, peakHz: f.peakHz, peakSnrDb: f.peakSnrDb, voiced, tone });
+    this.trace?.({
+      ms: nowMs,
+      bandDb: f.bandDb,
+      floorDb: this.floorDb,
+      purity: f.purity,
+      peakHz: f.peakHz,
+      peakSnrDb: f.peakSnrDb,
+      voiced,
+      tone,
+    });
 
     const seg = this.tones.push(this.hop, f, tone);
     if (seg) this.onSegment(seg);
@@ -315,7 +351,12 @@ export class CpaSession {
     const p = this.params;
     if (!this.decision) {
       if (this.speechStartMs < 0) {
-        if (!this.spokeAtAll && nowMs >= p.initial_silence_ignore + p.amd_time_limit && nowMs - this.lastActivityMs >= QUIET_FOR_SILENCE_MS && !this.pendingBeep) {
+        if (
+          !this.spokeAtAll &&
+          nowMs >= p.initial_silence_ignore + p.amd_time_limit &&
+          nowMs - this.lastActivityMs >= QUIET_FOR_SILENCE_MS &&
+          !this.pendingBeep
+        ) {
           this.decide('LV', nowMs, 'silence: nobody spoke within amd_time_limit');
         }
         return;
@@ -323,13 +364,20 @@ export class CpaSession {
       const voiced = this.lastVoiceMs - this.speechStartMs;
       if (voiced >= p.maxtime) {
         this.decide('AM', nowMs, 'voice longer than maxtime');
-      } else if (nowMs - Math.max(this.lastVoiceMs, this.lastToneMs) >= (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)) {
+      } else if (
+        nowMs - Math.max(this.lastVoiceMs, this.lastToneMs) >=
+        (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)
+      ) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
       }
       return;
     }
     // After the decision: silence reports.
-    if (p.silence_detect_limit > 0 && !this.slReported && nowMs - Math.max(this.lastActivityMs, this.decisionMs) >= p.silence_detect_limit) {
+    if (
+      p.silence_detect_limit > 0 &&
+      !this.slReported &&
+      nowMs - Math.max(this.lastActivityMs, this.decisionMs) >= p.silence_detect_limit
+    ) {
       this.slReported = true;
       this.emit({ result: 'SL', at_ms: round(nowMs) });
     }

@@ -7,13 +7,16 @@ export type { Logger };
  * so every line of a call can be found by it.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({
-    level,
-    base: { service: 'dialplan-companion' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    // Secrets must never reach a log line, even when an object carrying them is logged.
-    redact: { paths: ['password', '*.password', 'secret', '*.secret', 'authorization', '*.authorization'], censor: '[redacted]' },
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'dialplan-companion' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Secrets must never reach a log line, even when an object carrying them is logged.
+      redact: { paths: ['password', '*.password', 'secret', '*.secret', 'authorization', '*.authorization'], censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 export function callLogger(log: Logger, uniqueid: string, extra: Record<string, unknown> = {}): Logger {

@@ -17,7 +17,8 @@ export function readAudioFile(path: string): Pcm {
     // /dev/zero would be read until memory runs out, a FIFO would block: only regular files are audio.
     const st = statSync(path);
     if (!st.isFile()) throw new AudioFormatError(`${path}: not a regular file`);
-    if (st.size > MAX_AUDIO_BYTES) throw new AudioFormatError(`${path}: ${st.size} bytes, more than the ${MAX_AUDIO_BYTES} an audio file may have here`);
+    if (st.size > MAX_AUDIO_BYTES)
+      throw new AudioFormatError(`${path}: ${st.size} bytes, more than the ${MAX_AUDIO_BYTES} an audio file may have here`);
     buf = readFileSync(path);
   } catch (e) {
     if (e instanceof AudioFormatError) throw e;

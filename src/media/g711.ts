@@ -16,7 +16,7 @@ function alawToLinear(a: number): number {
   const sign = a & 0x80;
   const exponent = (a >> 4) & 0x07;
   const mantissa = a & 0x0f;
-  let sample = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  const sample = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
   return sign ? sample : -sample;
 }
 
@@ -37,7 +37,7 @@ export function decodeAlaw(src: Uint8Array, dst: Int16Array = new Int16Array(src
 export function linearToUlaw(sample: number): number {
   const BIAS = 0x84;
   const CLIP = 32635;
-  let sign = (sample >> 8) & 0x80;
+  const sign = (sample >> 8) & 0x80;
   if (sign) sample = -sample;
   if (sample > CLIP) sample = CLIP;
   sample += BIAS;

@@ -46,7 +46,14 @@ export function parseRtp(buf: Uint8Array): RtpPacket | RtpParseError {
 }
 
 /** Builds an RTP packet (for tests, benchmarks and sending audio). */
-export function buildRtp(p: { payloadType: number; sequence: number; timestamp: number; ssrc: number; payload: Uint8Array; marker?: boolean }): Buffer {
+export function buildRtp(p: {
+  payloadType: number;
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  payload: Uint8Array;
+  marker?: boolean;
+}): Buffer {
   const out = Buffer.alloc(12 + p.payload.length);
   out[0] = 0x80;
   out[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);

@@ -1,4 +1,12 @@
-export { ConnectivityMonitor, humanDuration, restoredMail, type Target, type TargetKind, type TargetStatus, type MonitorOptions } from './monitor';
+export {
+  ConnectivityMonitor,
+  humanDuration,
+  restoredMail,
+  type Target,
+  type TargetKind,
+  type TargetStatus,
+  type MonitorOptions,
+} from './monitor';
 export { tcpProbe, smtpProbe, sipOptionsProbe, httpProbe, pingProbe, type Probe } from './probes';
 export { monitorTargets, type MonitorConfig } from './targets';
 export { startMonitor, type MonitorSettings } from './start';

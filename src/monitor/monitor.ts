@@ -63,7 +63,15 @@ export class ConnectivityMonitor extends EventEmitter {
       // An outage that was going on when the service stopped continues (same row, same start).
       const open = ongoing.get(target.name);
       ongoing.delete(target.name);
-      return { target, up: open ? false : undefined, failures: open ? o.failuresToDown : 0, firstFailureAt: undefined, lastCheck: undefined, lastError: open?.error, outageId: open?.id };
+      return {
+        target,
+        up: open ? false : undefined,
+        failures: open ? o.failuresToDown : 0,
+        firstFailureAt: undefined,
+        lastCheck: undefined,
+        lastError: open?.error,
+        outageId: open?.id,
+      };
     });
     // Targets no longer configured: their outages end now (nobody watches them any more).
     for (const stale of ongoing.values()) {
@@ -153,12 +161,18 @@ export class ConnectivityMonitor extends EventEmitter {
     const pending = this.o.outages.unalerted();
     if (!pending.length) return;
     if (!this.o.alert) {
-      this.o.outages.markAlerted(pending.map((p) => p.id), new Date());
+      this.o.outages.markAlerted(
+        pending.map((p) => p.id),
+        new Date(),
+      );
       return;
     }
     try {
       await this.o.alert(pending);
-      this.o.outages.markAlerted(pending.map((p) => p.id), new Date());
+      this.o.outages.markAlerted(
+        pending.map((p) => p.id),
+        new Date(),
+      );
     } catch (e) {
       this.o.log.warn({ err: (e as Error).message, outages: pending.map((p) => p.id) }, 'restore alert not sent yet; will retry');
     }
@@ -184,7 +198,12 @@ export function restoredMail(restored: Outage[], host: string): { subject: strin
   const text = [
     `dialplan-companion on ${host}: connectivity restored.`,
     '',
-    ...restored.flatMap((r) => [`${r.target} (${r.kind})`, `  down from ${r.startedAt} to ${r.endedAt}: ${humanDuration(r.durationMs ?? 0)}`, `  last error: ${r.error}`, '']),
+    ...restored.flatMap((r) => [
+      `${r.target} (${r.kind})`,
+      `  down from ${r.startedAt} to ${r.endedAt}: ${humanDuration(r.durationMs ?? 0)}`,
+      `  last error: ${r.error}`,
+      '',
+    ]),
   ].join('\n');
   return { subject, text };
 }

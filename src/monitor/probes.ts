@@ -95,7 +95,9 @@ export function httpProbe(url: string, headers: Record<string, string> = {}): Pr
   return async (timeoutMs) => {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }).catch((e: unknown) => {
       const err = e as Error & { cause?: { code?: string } };
-      throw new Error(`${new URL(url).host}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message)}`);
+      throw new Error(
+        `${new URL(url).host}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message)}`,
+      );
     });
     await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status > 299) throw new Error(`${new URL(url).host} answered HTTP ${res.status}`);
@@ -107,7 +109,13 @@ export function pingProbe(host: string, pingBinary = 'ping'): Probe {
   return (timeoutMs) =>
     withTimeout<void>(`ping ${host}`, timeoutMs + 500, (done) => {
       const p = spawn(pingBinary, ['-n', '-c', '1', '-W', String(Math.max(1, Math.ceil(timeoutMs / 1000))), host], { stdio: 'ignore' });
-      p.on('error', (e) => done(new Error(`ping ${host}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no '${pingBinary}' command (install iputils-ping)` : e.message}`)));
+      p.on('error', (e) =>
+        done(
+          new Error(
+            `ping ${host}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no '${pingBinary}' command (install iputils-ping)` : e.message}`,
+          ),
+        ),
+      );
       p.on('exit', (code) => (code === 0 ? done() : done(new Error(`ping ${host}: no reply`))));
       return () => p.kill();
     });

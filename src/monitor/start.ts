@@ -15,7 +15,12 @@ export interface MonitorSettings {
 }
 
 /** The connectivity monitor with its restore alerts by mail, started. */
-export function startMonitor(s: MonitorSettings, watch: Omit<MonitorConfig, 'smtp'> & { mailRoutes: boolean }, outages: OutageLog, log: Logger): ConnectivityMonitor {
+export function startMonitor(
+  s: MonitorSettings,
+  watch: Omit<MonitorConfig, 'smtp'> & { mailRoutes: boolean },
+  outages: OutageLog,
+  log: Logger,
+): ConnectivityMonitor {
   const alertMailer = s.alertTo ? mailer(s.smtp) : undefined;
   const targets = monitorTargets({ ...watch, smtp: watch.mailRoutes || s.alertTo ? { host: s.smtp.host, port: s.smtp.port } : undefined });
   const host = hostname();

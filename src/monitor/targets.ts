@@ -25,7 +25,11 @@ export function monitorTargets(c: MonitorConfig): Target[] {
     if (!targets.some((x) => x.name === t.name)) targets.push(t);
   };
   const auth = `Basic ${Buffer.from(`${c.ari.username}:${c.ari.password}`).toString('base64')}`;
-  add({ name: `ari ${new URL(c.ari.url).host}`, kind: 'ari', probe: httpProbe(`${c.ari.url.replace(/\/$/, '')}/ari/asterisk/ping`, { authorization: auth }) });
+  add({
+    name: `ari ${new URL(c.ari.url).host}`,
+    kind: 'ari',
+    probe: httpProbe(`${c.ari.url.replace(/\/$/, '')}/ari/asterisk/ping`, { authorization: auth }),
+  });
   for (const url of c.webhooks) {
     const u = new URL(url);
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));

@@ -31,13 +31,16 @@ export function portalApp(o: PortalOptions): Express {
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
   app.use(downloadRouter({ ...o.downloads, session: o.session }));
-  app.use(pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }));
+  app.use(
+    pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }),
+  );
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
   else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
   app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));
   // Anything thrown in a handler: logged with the path, a plain 500 to the client (no stack trace).
   app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    if (err.status && err.status >= 400 && err.status < 500) return res.status(err.status).json({ ok: false, error: err.type ?? err.message });
+    if (err.status && err.status >= 400 && err.status < 500)
+      return res.status(err.status).json({ ok: false, error: err.type ?? err.message });
     o.log.error({ path: req.path, err: err.message }, 'portal request failed');
     if (!res.headersSent) res.status(500).json({ ok: false, error: 'internal error' });
   });
@@ -49,7 +52,10 @@ export async function startPortal(o: PortalOptions): Promise<{ server: Server; u
   // Slow or stalled clients must not hold sockets forever. Node checks these timeouts every
   // connectionsCheckingInterval (30 s by default, so a 20 s limit held ~50 s): check every second.
   const headersTimeout = o.headersTimeoutMs ?? 20_000;
-  const server = createServer({ requestTimeout: 120_000, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, portalApp(o));
+  const server = createServer(
+    { requestTimeout: 120_000, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    portalApp(o),
+  );
   server.maxConnections = o.maxConnections ?? 1024;
   server.listen(o.port, o.host);
   await new Promise<void>((resolve, reject) => {

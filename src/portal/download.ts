@@ -21,7 +21,10 @@ export function downloadRouter(o: DownloadOptions): Router {
     const id = req.params.id;
     if (!(o.session && loggedInUser(o.session, req.headers.cookie, (u) => o.catalog.users.exists(u)))) {
       const v = verifyDownload(o.linkSecret, id, req.query.expires as string | undefined, req.query.sig as string | undefined);
-      if (v !== 'ok') return res.status(v === 'expired' ? 410 : 403).json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
+      if (v !== 'ok')
+        return res
+          .status(v === 'expired' ? 410 : 403)
+          .json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
     }
     const rec = o.catalog.getRecording(id);
     if (!rec) return res.status(404).json({ ok: false, error: 'no such recording' });

@@ -1,7 +1,15 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log';
 import { DECISION_CODES } from '../cpa';
-import { ANI_PATTERN, DNIS_PATTERN, RECORDING_SOURCES as SOURCES, type Catalog, type Recording, type RecordingQuery, type RecordingSource } from '../recordings';
+import {
+  ANI_PATTERN,
+  DNIS_PATTERN,
+  RECORDING_SOURCES as SOURCES,
+  type Catalog,
+  type Recording,
+  type RecordingQuery,
+  type RecordingSource,
+} from '../recordings';
 import { CSP, PORTAL_CSS, PORTAL_JS, esc, page } from './html';
 import { LoginThrottle, clearedCookie, requireLogin, sessionCookie, sessionUser, type SessionOptions } from './session';
 import { sendAudio } from './send-audio';
@@ -33,12 +41,16 @@ export function searchQuery(q: Request['query']): { query: RecordingQuery; page:
   const phone = (k: 'ani' | 'dnis') => {
     const v = form[k];
     if (!v) return;
-    if (!(k === 'ani' ? ANI_PATTERN : DNIS_PATTERN).test(v)) throw new BadSearch(`${k}: ${k === 'ani' ? 'digits or letters' : 'digits'} (and + * #), up to 32`);
+    if (!(k === 'ani' ? ANI_PATTERN : DNIS_PATTERN).test(v))
+      throw new BadSearch(`${k}: ${k === 'ani' ? 'digits or letters' : 'digits'} (and + * #), up to 32`);
     query[k] = v;
   };
   phone('ani');
   phone('dnis');
-  for (const [k, key, add] of [['from', 'since', 0], ['to', 'until', 86_400_000]] as const) {
+  for (const [k, key, add] of [
+    ['from', 'since', 0],
+    ['to', 'until', 86_400_000],
+  ] as const) {
     const v = form[k];
     if (!v) continue;
     // Date.parse takes 2026-02-31 for March 3rd: only a date that comes back as itself is one.
@@ -61,7 +73,8 @@ export function searchQuery(q: Request['query']): { query: RecordingQuery; page:
 }
 
 function searchForm(f: Record<string, string>): string {
-  const opt = (list: readonly string[], cur: string | undefined) => ['', ...list].map((v) => `<option value="${esc(v)}"${v === (cur ?? '') ? ' selected' : ''}>${v ? esc(v) : 'any'}</option>`).join('');
+  const opt = (list: readonly string[], cur: string | undefined) =>
+    ['', ...list].map((v) => `<option value="${esc(v)}"${v === (cur ?? '') ? ' selected' : ''}>${v ? esc(v) : 'any'}</option>`).join('');
   return `<form class="search" method="get" action="/recordings">
 <label>ANI (caller)<input name="ani" value="${esc(f.ani)}" inputmode="tel"></label>
 <label>DNIS (dialled)<input name="dnis" value="${esc(f.dnis)}" inputmode="tel"></label>
@@ -85,7 +98,8 @@ export function pagesRouter(o: PagesOptions): Router {
   const r = express.Router();
   const throttle = new LoginThrottle();
   const mustLogin = requireLogin(o.session, (u) => o.catalog.users.exists(u));
-  const html = (res: Response, status: number, body: string) => res.status(status).set({ 'content-security-policy': CSP, 'cache-control': 'no-store' }).type('html').send(body);
+  const html = (res: Response, status: number, body: string) =>
+    res.status(status).set({ 'content-security-policy': CSP, 'cache-control': 'no-store' }).type('html').send(body);
 
   r.get('/assets/portal.css', (_req, res) => res.type('css').set('cache-control', 'max-age=3600').send(PORTAL_CSS));
   r.get('/assets/portal.js', (_req, res) => res.type('js').set('cache-control', 'max-age=3600').send(PORTAL_JS));
@@ -113,7 +127,8 @@ export function pagesRouter(o: PagesOptions): Router {
     const wait = throttle.retryAfter(who);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
-    if (wait > 0) return html(res.set('retry-after', String(wait)), 429, loginPage(next, `Too many failed logins: try again in ${wait} s.`));
+    if (wait > 0)
+      return html(res.set('retry-after', String(wait)), 429, loginPage(next, `Too many failed logins: try again in ${wait} s.`));
     const username = typeof body.username === 'string' ? body.username.trim().toLowerCase() : '';
     const password = typeof body.password === 'string' ? body.password : '';
     if (!username || !password) return html(res, 400, loginPage(next, 'Enter your user name and password.'));
@@ -139,7 +154,11 @@ export function pagesRouter(o: PagesOptions): Router {
       s = searchQuery(req.query);
     } catch (e) {
       if (!(e instanceof BadSearch)) throw e;
-      return html(res, 400, page('Recordings', `<h1>Recordings</h1><p class="error" role="alert">${esc(e.message)}</p>${searchForm({})}`, user));
+      return html(
+        res,
+        400,
+        page('Recordings', `<h1>Recordings</h1><p class="error" role="alert">${esc(e.message)}</p>${searchForm({})}`, user),
+      );
     }
     const rows = o.catalog.listRecordings(s.query);
     const more = rows.length > PAGE_SIZE;
@@ -173,18 +192,23 @@ export function pagesRouter(o: PagesOptions): Router {
 <dt>Answered</dt><dd>${esc(when(rec.answeredAt) || '-')}</dd><dt>Ended</dt><dd>${esc(when(rec.endedAt) || '-')}</dd><dt>Length</dt><dd>${mmss(rec.durationMs / 1000)}</dd>
 <dt>CPA result</dt><dd>${rec.cpaResult ? `<span class="badge ${esc(rec.cpaResult)}">${esc(rec.cpaResult)}</span>` : '-'}</dd><dt>Source</dt><dd>${esc(rec.source)}${rec.recovered ? ' (recovered after a restart: what the CPA heard was lost)' : ''}</dd><dt>SHA-256</dt><dd>${esc(rec.sha256)}</dd></dl>
 ${
-      rec.purgedAt
-        ? `<p class="muted">The audio was deleted by the retention rule on ${esc(when(rec.purgedAt))}; the call's details and CPA events remain.</p>`
-        : rec.state === 'no_audio'
-          ? `<p class="muted">The call ended before any audio was recorded (busy, no answer or a failed dial): nothing to play or deliver.</p>`
-          : `<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
+  rec.purgedAt
+    ? `<p class="muted">The audio was deleted by the retention rule on ${esc(when(rec.purgedAt))}; the call's details and CPA events remain.</p>`
+    : rec.state === 'no_audio'
+      ? `<p class="muted">The call ended before any audio was recorded (busy, no answer or a failed dial): nothing to play or deliver.</p>`
+      : `<audio controls preload="metadata" src="/recordings/${id}/audio" data-duration="${rec.durationMs / 1000}"></audio>
 <p><a href="/recordings/${id}/download">Download (${esc(rec.format)})</a></p>`
-    }
+}
 <section class="timeline"><h2>What the call progress analysis heard</h2>${
       placed.length
         ? `${timelineSvg(placed, rec.durationMs, rec.answeredAt ? offsetMs / 1000 : undefined)}<table class="events"><thead><tr><th>At</th><th>Event</th><th>Detail</th></tr></thead><tbody>${placed
-            .map((e) => `<tr><td><button type="button" data-seek="${e.atSec}">${mmss(e.atSec)}</button></td><td>${esc(e.label)}</td><td>${esc(e.cause ?? '')}</td></tr>`)
-            .join('')}</tbody></table><p class="muted">Times are in the recording; the engine counted from the callee's answer${offsetMs ? ` at ${mmss(offsetMs / 1000)}` : ''}.</p>`
+            .map(
+              (e) =>
+                `<tr><td><button type="button" data-seek="${e.atSec}">${mmss(e.atSec)}</button></td><td>${esc(e.label)}</td><td>${esc(e.cause ?? '')}</td></tr>`,
+            )
+            .join(
+              '',
+            )}</tbody></table><p class="muted">Times are in the recording; the engine counted from the callee's answer${offsetMs ? ` at ${mmss(offsetMs / 1000)}` : ''}.</p>`
         : '<p class="muted">No CPA events for this recording.</p>'
     }</section>
 <h2>Deliveries</h2>${
@@ -198,7 +222,12 @@ ${
   r.get('/status', mustLogin, (_req, res) => {
     const now = o.connectivity?.() ?? [];
     const recent = o.catalog.outages.list({ limit: 50 });
-    const state = (up: boolean | undefined) => (up === undefined ? '<span class="badge">checking</span>' : up ? '<span class="badge LV">up</span>' : '<span class="badge SIT">down</span>');
+    const state = (up: boolean | undefined) =>
+      up === undefined
+        ? '<span class="badge">checking</span>'
+        : up
+          ? '<span class="badge LV">up</span>'
+          : '<span class="badge SIT">down</span>';
     const body = `<h1>Connectivity</h1>${
       now.length
         ? `<table><thead><tr><th>Target</th><th>State</th><th>Last check (UTC)</th><th>Last error</th></tr></thead><tbody>${now.map((t) => `<tr><td>${esc(t.name)}</td><td>${state(t.up)}</td><td>${esc(when(t.lastCheck ?? null))}</td><td>${esc(t.lastError ?? '')}</td></tr>`).join('')}</tbody></table>`

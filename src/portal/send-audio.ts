@@ -25,7 +25,10 @@ export function sendAudio(root: string, rec: Recording, req: Request, res: Respo
     'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-store',
-    'content-disposition': `${disposition}; filename="${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}"`.replace(/[^\x20-\x7e]/g, '_'),
+    'content-disposition': `${disposition}; filename="${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}"`.replace(
+      /[^\x20-\x7e]/g,
+      '_',
+    ),
   });
   const range = parseRange(req.headers.range, size);
   if (range.kind === 'unsatisfiable') {

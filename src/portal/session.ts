@@ -50,7 +50,11 @@ export function sessionUser(o: SessionOptions, cookieHeader: string | undefined,
 }
 
 /** The logged-in user of a request: a valid session of an account that still exists. */
-export function loggedInUser(o: SessionOptions, cookieHeader: string | undefined, stillExists: (username: string) => boolean): string | undefined {
+export function loggedInUser(
+  o: SessionOptions,
+  cookieHeader: string | undefined,
+  stillExists: (username: string) => boolean,
+): string | undefined {
   const user = sessionUser(o, cookieHeader);
   return user && stillExists(user) ? user : undefined;
 }

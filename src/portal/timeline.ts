@@ -28,7 +28,8 @@ export function placeEvents(events: unknown[], offsetMs: number, durationMs: num
     const ev = e as TimelineEvent;
     if (typeof ev.result !== 'string' || typeof ev.at_ms !== 'number' || !Number.isFinite(ev.at_ms)) continue;
     const atMs = Math.min(Math.max(offsetMs + ev.at_ms, 0), durationMs);
-    const label = ev.result === 'DTMF' && ev.digit ? `DTMF ${ev.digit}` : ev.result === 'BP' && ev.freq_hz ? `BP ${ev.freq_hz} Hz` : ev.result;
+    const label =
+      ev.result === 'DTMF' && ev.digit ? `DTMF ${ev.digit}` : ev.result === 'BP' && ev.freq_hz ? `BP ${ev.freq_hz} Hz` : ev.result;
     out.push({ ...ev, atSec: Math.round(atMs) / 1000, label });
   }
   return out.sort((a, b) => a.atSec - b.atSec);
@@ -50,6 +51,9 @@ export function timelineSvg(placed: PlacedEvent[], durationMs: number, answerSec
       return `<g class="mark ${cls}" data-seek="${e.atSec}" data-result="${esc(e.result)}"><title>${esc(e.label)} at ${mmss(e.atSec)}${e.cause ? ` - ${esc(e.cause)}` : ''}</title><line x1="${x(e.atSec)}" x2="${x(e.atSec)}" y1="8" y2="52" stroke="${COLOR[cls]}" stroke-width="3"/><text x="${x(e.atSec)}" y="${y}" dx="4">${esc(e.label)}</text></g>`;
     })
     .join('');
-  const answer = answerSec !== undefined ? `<g><line x1="${x(answerSec)}" x2="${x(answerSec)}" y1="52" y2="64" stroke="#1d2330"/><text x="${x(answerSec)}" y="66" dx="3">answer</text></g>` : '';
+  const answer =
+    answerSec !== undefined
+      ? `<g><line x1="${x(answerSec)}" x2="${x(answerSec)}" y1="52" y2="64" stroke="#1d2330"/><text x="${x(answerSec)}" y="66" dx="3">answer</text></g>`
+      : '';
   return `<svg viewBox="0 0 1000 70" role="img" aria-label="what the call progress analysis heard"><line class="axis" x1="0" x2="1000" y1="52" y2="52"/>${answer}${marks}<line class="playhead" x1="0" x2="0" y1="4" y2="56"/></svg>`;
 }

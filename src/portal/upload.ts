@@ -26,7 +26,7 @@ const MIN_AUDIO_MS = 20;
 
 /** A value inside an ECMAScript string literal inside an XML attribute: safe for both (\uXXXX escapes only). */
 export function vxmlString(v: string): string {
-  return `'${v.replace(/[^A-Za-z0-9 _.,:;!?@/+=()\[\]{}#$%*-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+  return `'${v.replace(/[^A-Za-z0-9 _.,:;!?@/+=()[\]{}#$%*-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
 }
 
 class UploadError extends Error {
@@ -56,11 +56,15 @@ function reply(req: Request, res: Response, status: number, body: { ok: boolean;
   if (wantsXml(req)) {
     // The value is ECMAScript inside an XML attribute: an XML entity would be decoded before the script
     // runs, so a quote in it could end the string; \uXXXX escapes hold for both languages.
-    const vars = body.ok ? `<var name="recording_id" expr="${vxmlString(body.id ?? '')}"/>` : `<var name="error" expr="${vxmlString(body.error ?? '')}"/>`;
+    const vars = body.ok
+      ? `<var name="recording_id" expr="${vxmlString(body.id ?? '')}"/>`
+      : `<var name="error" expr="${vxmlString(body.error ?? '')}"/>`;
     res
       .status(status)
       .type('application/voicexml+xml')
-      .send(`<?xml version="1.0" encoding="UTF-8"?>\n<vxml version="2.1" xmlns="http://www.w3.org/2001/vxml"><form>${vars}<block><return namelist="${body.ok ? 'recording_id' : 'error'}"/></block></form></vxml>\n`);
+      .send(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<vxml version="2.1" xmlns="http://www.w3.org/2001/vxml"><form>${vars}<block><return namelist="${body.ok ? 'recording_id' : 'error'}"/></block></form></vxml>\n`,
+      );
   } else {
     res.status(status).json(body);
   }
@@ -92,7 +96,8 @@ export function uploadRouter(o: UploadOptions): Router {
       const auth = String(req.headers.authorization ?? '');
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof req.query.token === 'string' ? req.query.token : '';
       if (!given || !tokenOk(given, o.tokens)) return reply(req, res, 401, { ok: false, error: 'missing or wrong upload token' });
-      if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? ''))) return reply(req, res, 415, { ok: false, error: 'send multipart/form-data with ANI, DNIS and the file part MSG' });
+      if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? '')))
+        return reply(req, res, 415, { ok: false, error: 'send multipart/form-data with ANI, DNIS and the file part MSG' });
       // Bounded before a byte of the body is read: a burst of large uploads cannot starve the calls.
       if (active >= maxConcurrent) {
         res.set('retry-after', '1');
@@ -101,7 +106,9 @@ export function uploadRouter(o: UploadOptions): Router {
       active++;
       let released = false;
       const release = () => {
-        if (!released) (released = true), active--;
+        if (released) return;
+        released = true;
+        active--;
       };
       res.once('finish', release);
       res.once('close', release);
@@ -126,12 +133,16 @@ export function uploadRouter(o: UploadOptions): Router {
         } catch (e) {
           throw new UploadError(415, `MSG is not a WAV recording we can read: ${(e as Error).message}`);
         }
-        if (durationMs < MIN_AUDIO_MS) throw new UploadError(400, `MSG holds no audio (${durationMs.toFixed(1)} ms; at least ${MIN_AUDIO_MS} ms)`);
+        if (durationMs < MIN_AUDIO_MS)
+          throw new UploadError(400, `MSG holds no audio (${durationMs.toFixed(1)} ms; at least ${MIN_AUDIO_MS} ms)`);
         const now = new Date();
         const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
         const dir = join(o.root, 'uploads', day);
         mkdirSync(dir, { recursive: true });
-        const final = join(dir, `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${ani || 'anonymous'}-${dnis}-${randomBytes(6).toString('hex')}.wav`);
+        const final = join(
+          dir,
+          `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${ani || 'anonymous'}-${dnis}-${randomBytes(6).toString('hex')}.wav`,
+        );
         renameSync(tmp!, final);
         try {
           const rec = await o.register({ path: final, ani, dnis, durationMs, format: 'wav' });
@@ -153,7 +164,10 @@ export function uploadRouter(o: UploadOptions): Router {
     if (err instanceof UploadError) return reply(req, res, err.status, { ok: false, error: err.message });
     if (err instanceof multer.MulterError) {
       const status = err.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
-      const what = err.code === 'LIMIT_UNEXPECTED_FILE' ? `unexpected file field "${err.field ?? ''}" (only MSG)` : `${err.message}${err.field ? ` (${err.field})` : ''}`;
+      const what =
+        err.code === 'LIMIT_UNEXPECTED_FILE'
+          ? `unexpected file field "${err.field ?? ''}" (only MSG)`
+          : `${err.message}${err.field ? ` (${err.field})` : ''}`;
       return reply(req, res, status, { ok: false, error: err.code === 'LIMIT_FILE_SIZE' ? `MSG larger than ${o.maxBytes} bytes` : what });
     }
     const msg = (err as Error)?.message ?? String(err);
@@ -165,7 +179,8 @@ export function uploadRouter(o: UploadOptions): Router {
       return;
     }
     // busboy's complaints about a broken body (truncated, bad boundary) are the client's fault.
-    if (/multipart|boundary|Unexpected end|part/i.test(msg)) return reply(req, res, 400, { ok: false, error: `malformed multipart body: ${msg}` });
+    if (/multipart|boundary|Unexpected end|part/i.test(msg))
+      return reply(req, res, 400, { ok: false, error: `malformed multipart body: ${msg}` });
     o.log.error({ err: msg }, 'upload failed');
     return reply(req, res, 500, { ok: false, error: 'internal error' });
   });

@@ -187,7 +187,7 @@ function toRecording(r: Row): Recording {
     source: r.source as RecordingSource,
     createdAt: r.created_at as string,
     purgedAt: (r.purged_at as string | null | undefined) ?? null,
-    state: ((r.state as RecordingState | undefined) ?? 'complete'),
+    state: (r.state as RecordingState | undefined) ?? 'complete',
     recovered: r.recovered === 1,
   };
 }
@@ -274,7 +274,9 @@ export class Catalog {
    */
   addRecording(r: NewRecording, deliveries: NewDelivery[], now = Date.now()): Recording {
     return this.db.transaction(() => {
-      const existing = r.uniqueid ? (this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row | undefined) : undefined;
+      const existing = r.uniqueid
+        ? (this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row | undefined)
+        : undefined;
       if (existing && existing.state !== 'recording') return toRecording(existing);
       const state = r.state ?? 'complete';
       const created = new Date(now).toISOString();
@@ -337,13 +339,25 @@ export class Catalog {
         `INSERT INTO recordings (id, uniqueid, linkedid, ani, dnis, started_at, duration_ms, path, format, size_bytes, sha256, source, created_at, state)
          VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'wav', 0, '', ?, ?, 'recording') ON CONFLICT (source, uniqueid) DO NOTHING`,
       )
-      .run(id, r.uniqueid, r.linkedid ?? null, r.ani, r.dnis, r.startedAt?.toISOString() ?? null, r.path, r.source, new Date(now).toISOString());
+      .run(
+        id,
+        r.uniqueid,
+        r.linkedid ?? null,
+        r.ani,
+        r.dnis,
+        r.startedAt?.toISOString() ?? null,
+        r.path,
+        r.source,
+        new Date(now).toISOString(),
+      );
     return toRecording(this.db.prepare('SELECT * FROM recordings WHERE source = ? AND uniqueid = ?').get(r.source, r.uniqueid) as Row);
   }
 
   /** Rows written ahead whose call has not been completed yet. */
   openRecordings(limit = 10_000): Recording[] {
-    return (this.db.prepare(`SELECT * FROM recordings WHERE state = 'recording' ORDER BY created_at LIMIT ?`).all(limit) as Row[]).map(toRecording);
+    return (this.db.prepare(`SELECT * FROM recordings WHERE state = 'recording' ORDER BY created_at LIMIT ?`).all(limit) as Row[]).map(
+      toRecording,
+    );
   }
 
   /** The recording of a call by its uniqueid, from any door (ARI, AGI). */
@@ -410,29 +424,50 @@ export class Catalog {
         .all(now, now, max) as Row[];
       const lease = this.db.prepare(`UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id = ?`);
       for (const r of rows) lease.run(now + leaseMs, r.id);
-      return rows.map((r) => ({ ...toDelivery(r), status: 'sending' as const, attempts: (r.attempts as number) + 1, leaseUntil: now + leaseMs }));
+      return rows.map((r) => ({
+        ...toDelivery(r),
+        status: 'sending' as const,
+        attempts: (r.attempts as number) + 1,
+        leaseUntil: now + leaseMs,
+      }));
     })();
   }
 
   /** Records an attempt's outcome and moves the delivery on: delivered, retry at `retryAt`, or dead. */
-  finishAttempt(d: Delivery, a: { outcome: Attempt['outcome']; httpStatus?: number | null; error?: string | null; durationMs: number; retryAt?: number }, now = Date.now()): void {
+  finishAttempt(
+    d: Delivery,
+    a: { outcome: Attempt['outcome']; httpStatus?: number | null; error?: string | null; durationMs: number; retryAt?: number },
+    now = Date.now(),
+  ): void {
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO delivery_attempts (delivery_id, at, outcome, http_status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)')
         .run(d.id, new Date(now).toISOString(), a.outcome, a.httpStatus ?? null, a.error ?? null, Math.round(a.durationMs));
       if (a.outcome === 'delivered') {
-        this.db.prepare(`UPDATE deliveries SET status = 'delivered', lease_until = NULL, delivered_at = ?, last_error = NULL WHERE id = ?`).run(new Date(now).toISOString(), d.id);
+        this.db
+          .prepare(`UPDATE deliveries SET status = 'delivered', lease_until = NULL, delivered_at = ?, last_error = NULL WHERE id = ?`)
+          .run(new Date(now).toISOString(), d.id);
       } else if (a.outcome === 'retry') {
-        this.db.prepare(`UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?`).run(a.retryAt ?? now, a.error ?? null, d.id);
+        this.db
+          .prepare(`UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?`)
+          .run(a.retryAt ?? now, a.error ?? null, d.id);
       } else {
-        this.db.prepare(`UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ?`).run(a.error ?? null, d.id);
+        this.db
+          .prepare(`UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ? WHERE id = ?`)
+          .run(a.error ?? null, d.id);
       }
     })();
   }
 
   /** Puts dead (or any) deliveries back in the queue now (CLI `deliveries retry`). */
   retryDelivery(id: number, now = Date.now()): boolean {
-    return this.db.prepare(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status IN ('dead', 'pending')`).run(now, id).changes === 1;
+    return (
+      this.db
+        .prepare(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status IN ('dead', 'pending')`,
+        )
+        .run(now, id).changes === 1
+    );
   }
 
   /**
@@ -457,7 +492,11 @@ export class Catalog {
 
   counts(): Record<DeliveryStatus, number> {
     const out: Record<DeliveryStatus, number> = { pending: 0, sending: 0, delivered: 0, dead: 0 };
-    for (const r of this.db.prepare('SELECT status, COUNT(*) n FROM deliveries GROUP BY status').all() as { status: DeliveryStatus; n: number }[]) out[r.status] = r.n;
+    for (const r of this.db.prepare('SELECT status, COUNT(*) n FROM deliveries GROUP BY status').all() as {
+      status: DeliveryStatus;
+      n: number;
+    }[])
+      out[r.status] = r.n;
     return out;
   }
 }

@@ -16,7 +16,8 @@ export function insideRoot(root: string, p: string): string {
   const absRoot = resolve(root);
   const abs = resolve(absRoot, p);
   const rel = relative(absRoot, abs);
-  if (!rel || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw new PathOutsideRootError(`${p} is outside the recordings root ${absRoot}`);
+  if (!rel || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel))
+    throw new PathOutsideRootError(`${p} is outside the recordings root ${absRoot}`);
   return rel;
 }
 
@@ -30,7 +31,8 @@ export function realFileInsideRoot(root: string, p: string): string {
   const realRoot = realpathSync(resolve(root));
   const real = realpathSync(resolve(realRoot, rel));
   const back = relative(realRoot, real);
-  if (!back || back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) throw new PathOutsideRootError(`${p} leads outside the recordings root ${realRoot} (to ${real})`);
+  if (!back || back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back))
+    throw new PathOutsideRootError(`${p} leads outside the recordings root ${realRoot} (to ${real})`);
   if (!statSync(real).isFile()) throw new PathOutsideRootError(`${p} is not a regular file`);
   return real;
 }

@@ -1,7 +1,19 @@
 export { checkClosedWav, waitForClosedWav } from './closed-wav';
 export type { ClosedWav } from './closed-wav';
 export { Catalog, RECORDING_SOURCES, DELIVERY_KINDS, ANI_PATTERN, DNIS_PATTERN } from './catalog';
-export type { RecordingState, StartedRecording, Recording, NewRecording, Delivery, NewDelivery, DeliveryStatus, DeliveryKind, Attempt, RecordingQuery, RecordingSource } from './catalog';
+export type {
+  RecordingState,
+  StartedRecording,
+  Recording,
+  NewRecording,
+  Delivery,
+  NewDelivery,
+  DeliveryStatus,
+  DeliveryKind,
+  Attempt,
+  RecordingQuery,
+  RecordingSource,
+} from './catalog';
 export { insideRoot, realFileInsideRoot, sha256File, PathOutsideRootError } from './file-store';
 export { registerRecording, routesFor, relativeRecordingPath } from './register';
 export type { Route, FinishedCall, RegistrarOptions } from './register';

@@ -15,15 +15,35 @@ export interface Outage {
   alertedAt: string | null;
 }
 
-type Row = { id: number; target: string; kind: string; started_at: string; ended_at: string | null; duration_ms: number | null; error: string; alerted_at: string | null };
+type Row = {
+  id: number;
+  target: string;
+  kind: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: string;
+  alerted_at: string | null;
+};
 
-const toOutage = (r: Row): Outage => ({ id: r.id, target: r.target, kind: r.kind, startedAt: r.started_at, endedAt: r.ended_at, durationMs: r.duration_ms, error: r.error, alertedAt: r.alerted_at });
+const toOutage = (r: Row): Outage => ({
+  id: r.id,
+  target: r.target,
+  kind: r.kind,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  durationMs: r.duration_ms,
+  error: r.error,
+  alertedAt: r.alerted_at,
+});
 
 export class OutageLog {
   constructor(private readonly db: Database.Database) {}
 
   open(target: string, kind: string, startedAt: Date, error: string): Outage {
-    const r = this.db.prepare('INSERT INTO outages (target, kind, started_at, error) VALUES (?, ?, ?, ?)').run(target, kind, startedAt.toISOString(), error.slice(0, 500));
+    const r = this.db
+      .prepare('INSERT INTO outages (target, kind, started_at, error) VALUES (?, ?, ?, ?)')
+      .run(target, kind, startedAt.toISOString(), error.slice(0, 500));
     return this.get(Number(r.lastInsertRowid))!;
   }
 
@@ -35,7 +55,9 @@ export class OutageLog {
   close(id: number, endedAt: Date): Outage | undefined {
     const o = this.get(id);
     if (!o || o.endedAt) return o;
-    this.db.prepare('UPDATE outages SET ended_at = ?, duration_ms = ? WHERE id = ?').run(endedAt.toISOString(), Math.max(0, endedAt.getTime() - Date.parse(o.startedAt)), id);
+    this.db
+      .prepare('UPDATE outages SET ended_at = ?, duration_ms = ? WHERE id = ?')
+      .run(endedAt.toISOString(), Math.max(0, endedAt.getTime() - Date.parse(o.startedAt)), id);
     return this.get(id);
   }
 
@@ -51,7 +73,9 @@ export class OutageLog {
 
   /** Ended outages whose "restored" alert has not been sent. */
   unalerted(): Outage[] {
-    return (this.db.prepare('SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ORDER BY id').all() as Row[]).map(toOutage);
+    return (this.db.prepare('SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ORDER BY id').all() as Row[]).map(
+      toOutage,
+    );
   }
 
   markAlerted(ids: number[], at: Date): void {
@@ -71,6 +95,10 @@ export class OutageLog {
       args.push(q.target);
     }
     args.push(Math.min(Math.max(q.limit ?? 100, 1), 10_000));
-    return (this.db.prepare(`SELECT * FROM outages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`).all(...args) as Row[]).map(toOutage);
+    return (
+      this.db
+        .prepare(`SELECT * FROM outages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`)
+        .all(...args) as Row[]
+    ).map(toOutage);
   }
 }

@@ -56,7 +56,9 @@ export function relativeRecordingPath(o: Pick<RegistrarOptions, 'root' | 'asteri
 }
 
 export function routesFor(routes: Route[], dnis: string): NewDelivery[] {
-  return routes.filter((r) => !r.dnisPattern || new RegExp(r.dnisPattern).test(dnis)).map((r) => ({ route: r.name, kind: r.kind, target: r.target }));
+  return routes
+    .filter((r) => !r.dnisPattern || new RegExp(r.dnisPattern).test(dnis))
+    .map((r) => ({ route: r.name, kind: r.kind, target: r.target }));
 }
 
 /**
@@ -97,7 +99,14 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
     routesFor(o.routes, call.dnis),
   );
   o.log.info(
-    { uniqueid: call.uniqueid, recording: rec.id, path: rel, durationMs: Math.round(wav.durationMs), state: rec.state, recovered: rec.recovered || undefined },
+    {
+      uniqueid: call.uniqueid,
+      recording: rec.id,
+      path: rel,
+      durationMs: Math.round(wav.durationMs),
+      state: rec.state,
+      recovered: rec.recovered || undefined,
+    },
     noAudio ? 'call catalogued without audio (nothing to deliver)' : 'recording catalogued',
   );
   o.onRegistered?.(rec);

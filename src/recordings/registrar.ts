@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log';
-import type { Catalog, Recording } from './catalog';
+import type { Recording } from './catalog';
 import { checkClosedWav, RecordingMissingError } from './closed-wav';
 import { PathOutsideRootError } from './file-store';
 import { registerRecording, relativeRecordingPath, type FinishedCall, type RegistrarOptions } from './register';
@@ -52,7 +51,10 @@ export class Recorder {
     try {
       this.o.catalog.beginRecording({ ...c, path: relativeRecordingPath(this.o, c.file), source: 'ari' });
     } catch (e) {
-      this.o.log.error({ uniqueid: c.uniqueid, file: c.file, err: (e as Error).message }, 'call not written ahead in the catalog (the hangup will still catalogue it)');
+      this.o.log.error(
+        { uniqueid: c.uniqueid, file: c.file, err: (e as Error).message },
+        'call not written ahead in the catalog (the hangup will still catalogue it)',
+      );
     }
   }
 
@@ -91,9 +93,11 @@ export class Recorder {
   private track(uniqueid: string | null, p: Promise<unknown>): void {
     if (uniqueid) {
       this.inFlight.set(uniqueid, p);
-      void p.finally(() => {
-        if (this.inFlight.get(uniqueid) === p) this.inFlight.delete(uniqueid);
-      }).catch(() => undefined);
+      void p
+        .finally(() => {
+          if (this.inFlight.get(uniqueid) === p) this.inFlight.delete(uniqueid);
+        })
+        .catch(() => undefined);
     } else {
       this.anonymous.add(p);
       void p.finally(() => this.anonymous.delete(p)).catch(() => undefined);
@@ -105,7 +109,19 @@ export class Recorder {
     try {
       const row = this.o.catalog.recordingOfCall(call.uniqueid);
       if (row?.state !== 'recording') return;
-      this.o.catalog.addRecording({ ...row, startedAt: null, answeredAt: call.answeredAt ?? null, endedAt: call.endedAt ?? new Date(), cpaEvents: call.cpaEvents ?? [], cpaResult: call.cpaResult ?? null, state: 'no_audio', sha256: '' }, []);
+      this.o.catalog.addRecording(
+        {
+          ...row,
+          startedAt: null,
+          answeredAt: call.answeredAt ?? null,
+          endedAt: call.endedAt ?? new Date(),
+          cpaEvents: call.cpaEvents ?? [],
+          cpaResult: call.cpaResult ?? null,
+          state: 'no_audio',
+          sha256: '',
+        },
+        [],
+      );
       this.o.log.info({ uniqueid: call.uniqueid, why }, 'call catalogued without audio');
     } catch (e) {
       this.o.log.error({ uniqueid: call.uniqueid, err: (e as Error).message }, 'could not close the catalog row');
@@ -139,13 +155,26 @@ export class Recorder {
       const wav = await checkClosedWav(abs);
       if (wav) {
         if (!(await settled(abs, now))) continue;
-        const rec = await this.registerOnce({ uniqueid: row.uniqueid, linkedid: row.linkedid, ani: row.ani, dnis: row.dnis, startedAt: row.startedAt ? new Date(row.startedAt) : undefined, file: abs, source: row.source, recovered: true }).catch((e: unknown) => {
+        const rec = await this.registerOnce({
+          uniqueid: row.uniqueid,
+          linkedid: row.linkedid,
+          ani: row.ani,
+          dnis: row.dnis,
+          startedAt: row.startedAt ? new Date(row.startedAt) : undefined,
+          file: abs,
+          source: row.source,
+          recovered: true,
+        }).catch((e: unknown) => {
           this.o.log.warn({ uniqueid: row.uniqueid, err: (e as Error).message }, 'sweep: could not complete the recording');
           return undefined;
         });
-        if (rec) rec.state === 'no_audio' ? out.noAudio++ : out.completed++;
+        if (rec?.state === 'no_audio') out.noAudio++;
+        else if (rec) out.completed++;
       } else if (!(await exists(abs)) && now - Date.parse(row.createdAt) > (this.o.missingAfterMs ?? 120_000)) {
-        this.closeWithoutAudio({ uniqueid: row.uniqueid, ani: row.ani, dnis: row.dnis, file: abs, source: row.source }, 'the recording file never appeared');
+        this.closeWithoutAudio(
+          { uniqueid: row.uniqueid, ani: row.ani, dnis: row.dnis, file: abs, source: row.source },
+          'the recording file never appeared',
+        );
         out.noAudio++;
       }
     }
@@ -160,7 +189,14 @@ export class Recorder {
         const abs = join(dir, name);
         if (!(await checkClosedWav(abs)) || !(await settled(abs, now))) continue;
         // No row was written ahead: the *124 (AGI) door's calls, or one lost in the first moment of a call.
-        const rec = await this.registerOnce({ uniqueid, ani: m[1] === 'anonymous' ? '' : m[1]!, dnis: m[2]!, file: abs, source: 'agi', recovered: true }).catch((e: unknown) => {
+        const rec = await this.registerOnce({
+          uniqueid,
+          ani: m[1] === 'anonymous' ? '' : m[1]!,
+          dnis: m[2]!,
+          file: abs,
+          source: 'agi',
+          recovered: true,
+        }).catch((e: unknown) => {
           this.o.log.warn({ uniqueid, file: abs, err: (e as Error).message }, 'sweep: could not register the file');
           return undefined;
         });
@@ -175,7 +211,10 @@ export class Recorder {
   async stop(capMs = 35_000): Promise<void> {
     clearInterval(this.timer);
     let cap: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight.values(), ...this.anonymous, this.sweeping]), new Promise((r) => (cap = setTimeout(r, capMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight.values(), ...this.anonymous, this.sweeping]),
+      new Promise((r) => (cap = setTimeout(r, capMs))),
+    ]);
     clearTimeout(cap);
     this.stopping = true;
   }

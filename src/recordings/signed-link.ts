@@ -12,7 +12,13 @@ export function signedDownloadUrl(baseUrl: string, secret: string, id: string, t
   return `${baseUrl.replace(/\/$/, '')}/recordings/${encodeURIComponent(id)}/download?expires=${expires}&sig=${mac(secret, id, expires)}`;
 }
 
-export function verifyDownload(secret: string, id: string, expires: string | undefined, sig: string | undefined, now = Date.now()): 'ok' | 'expired' | 'bad' {
+export function verifyDownload(
+  secret: string,
+  id: string,
+  expires: string | undefined,
+  sig: string | undefined,
+  now = Date.now(),
+): 'ok' | 'expired' | 'bad' {
   if (!expires || !sig || !/^\d{1,12}$/.test(expires)) return 'bad';
   const want = Buffer.from(mac(secret, id, Number(expires)));
   const got = Buffer.from(sig);

@@ -20,7 +20,9 @@ const P = 1;
 const KEYLEN = 32;
 
 function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, KEYLEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))));
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, KEYLEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -45,9 +47,12 @@ export class UserStore {
   constructor(private readonly db: Database.Database) {}
 
   async add(username: string, password: string, now = new Date()): Promise<PortalUser> {
-    if (!USERNAME.test(username)) throw new UserError('username: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter or digit)');
+    if (!USERNAME.test(username))
+      throw new UserError('username: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter or digit)');
     const hash = await hashPassword(password);
-    const r = this.db.prepare('INSERT OR IGNORE INTO users (username, password_hash, created_at) VALUES (?, ?, ?)').run(username, hash, now.toISOString());
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO users (username, password_hash, created_at) VALUES (?, ?, ?)')
+      .run(username, hash, now.toISOString());
     if (r.changes === 0) throw new UserError(`username: '${username}' already exists`);
     return { username, createdAt: now.toISOString() };
   }
@@ -63,7 +68,9 @@ export class UserStore {
   }
 
   list(): PortalUser[] {
-    return (this.db.prepare('SELECT username, created_at FROM users ORDER BY username').all() as { username: string; created_at: string }[]).map((u) => ({ username: u.username, createdAt: u.created_at }));
+    return (
+      this.db.prepare('SELECT username, created_at FROM users ORDER BY username').all() as { username: string; created_at: string }[]
+    ).map((u) => ({ username: u.username, createdAt: u.created_at }));
   }
 
   exists(username: string): boolean {
@@ -73,8 +80,7 @@ export class UserStore {
   /** The user when the password is right; undefined otherwise (in about the same time either way). */
   async check(username: string, password: string): Promise<PortalUser | undefined> {
     const row = this.db.prepare('SELECT username, password_hash, created_at FROM users WHERE username = ?').get(username) as
-      | { username: string; password_hash: string; created_at: string }
-      | undefined;
+      { username: string; password_hash: string; created_at: string } | undefined;
     if (!row) {
       await verifyPassword(password, await (decoy ??= hashPassword(randomBytes(12).toString('base64url'))));
       return undefined;

@@ -22,7 +22,6 @@ function executable(p: string | undefined): string | undefined {
 
 function fromPackage(name: string): string | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const m = require(name) as string | { path?: string } | null;
     return executable(typeof m === 'string' ? m : m?.path);
   } catch {
@@ -46,7 +45,10 @@ export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): { path: str
   // FFMPEG_PATH at /usr/bin/ffmpeg to use a newer system build instead.
   const installer = fromPackage('@ffmpeg-installer/ffmpeg');
   if (installer) return { path: installer, from: '@ffmpeg-installer/ffmpeg' };
-  const onPath = (env.PATH ?? '').split(delimiter).map((d) => executable(join(d, 'ffmpeg'))).find(Boolean);
+  const onPath = (env.PATH ?? '')
+    .split(delimiter)
+    .map((d) => executable(join(d, 'ffmpeg')))
+    .find(Boolean);
   if (onPath) return { path: onPath, from: 'PATH' };
   throw new ConversionError('no ffmpeg found: set FFMPEG_PATH, or install ffmpeg (apt-get install ffmpeg)');
 }
@@ -76,18 +78,36 @@ export interface Converted {
 }
 
 /** Converts a recording (wav, gsm, raw .ul/.al/.sln) into a temporary file; the caller cleans it up. */
-export function convert(input: string, format: OutputFormat, opts: { ffmpeg?: string; timeoutMs?: number; tmpDir?: string } = {}): Promise<Converted> {
+export function convert(
+  input: string,
+  format: OutputFormat,
+  opts: { ffmpeg?: string; timeoutMs?: number; tmpDir?: string } = {},
+): Promise<Converted> {
   const ffmpeg = opts.ffmpeg ?? resolveFfmpeg().path;
   const dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), CONVERT_PREFIX));
   const out = join(dir, `audio.${format}`);
   const ext = input.split('.').pop()?.toLowerCase() ?? '';
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...(INPUT_ARGS[ext] ?? []), '-i', input, '-vn', ...CODEC_ARGS[format], '-y', out];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...(INPUT_ARGS[ext] ?? []),
+    '-i',
+    input,
+    '-vn',
+    ...CODEC_ARGS[format],
+    '-y',
+    out,
+  ];
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
     execFile(ffmpeg, args, { timeout: opts.timeoutMs ?? 120_000, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
       if (err) {
         cleanup();
-        const why = (err as { killed?: boolean }).killed ? `timed out after ${opts.timeoutMs ?? 120_000} ms` : String(stderr).trim().split('\n').slice(-2).join(' ') || err.message;
+        const why = (err as { killed?: boolean }).killed
+          ? `timed out after ${opts.timeoutMs ?? 120_000} ms`
+          : String(stderr).trim().split('\n').slice(-2).join(' ') || err.message;
         reject(new ConversionError(`ffmpeg could not convert ${input} to ${format}: ${why}`));
       } else {
         resolve({ path: out, format, cleanup });

@@ -21,7 +21,12 @@ export function recordingMetadata(rec: Recording): Record<string, unknown> {
   };
 }
 
-export function webhookHandler(o: { secret: string; timeoutMs?: number; mode?: 'multipart' | 'link'; link?: (rec: Recording) => string }): DeliveryHandler {
+export function webhookHandler(o: {
+  secret: string;
+  timeoutMs?: number;
+  mode?: 'multipart' | 'link';
+  link?: (rec: Recording) => string;
+}): DeliveryHandler {
   return (d, rec, audio) => {
     const byLink = o.mode === 'link' && o.link;
     return postRecording({
@@ -31,7 +36,10 @@ export function webhookHandler(o: { secret: string; timeoutMs?: number; mode?: '
       idempotencyKey: `${rec.id}:${d.route}`,
       metadata: byLink
         ? { ...recordingMetadata(rec), audio: { url: o.link!(rec), format: rec.format } }
-        : { ...recordingMetadata(rec), audio: { format: audio.name.split('.').pop(), content_type: audio.contentType, size_bytes: audio.bytes } },
+        : {
+            ...recordingMetadata(rec),
+            audio: { format: audio.name.split('.').pop(), content_type: audio.contentType, size_bytes: audio.bytes },
+          },
       file: byLink ? undefined : audio,
       timeoutMs: o.timeoutMs,
     });

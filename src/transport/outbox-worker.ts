@@ -6,7 +6,11 @@ import { convert, CONTENT_TYPE, CONVERT_PREFIX, type OutputFormat } from './ffmp
 import type { AttemptResult } from './webhook';
 
 /** Delivers one recording (already converted) to one target. */
-export type DeliveryHandler = (d: Delivery, rec: Recording, audio: { path: string; name: string; contentType: string; bytes: number }) => Promise<AttemptResult>;
+export type DeliveryHandler = (
+  d: Delivery,
+  rec: Recording,
+  audio: { path: string; name: string; contentType: string; bytes: number },
+) => Promise<AttemptResult>;
 
 export interface OutboxOptions {
   catalog: Catalog;
@@ -54,7 +58,8 @@ export class OutboxWorker {
   start(): void {
     if (this.o.workDir) {
       mkdirSync(this.o.workDir, { recursive: true });
-      for (const name of readdirSync(this.o.workDir)) if (name.startsWith(CONVERT_PREFIX)) rmSync(join(this.o.workDir, name), { recursive: true, force: true });
+      for (const name of readdirSync(this.o.workDir))
+        if (name.startsWith(CONVERT_PREFIX)) rmSync(join(this.o.workDir, name), { recursive: true, force: true });
     }
     this.stopped = false;
     this.schedule(0);
@@ -126,9 +131,22 @@ export class OutboxWorker {
       }
     }
     const retryAt = now + backoffMs(d.attempts, this.o.baseBackoffMs ?? 5000, this.o.maxBackoffMs ?? 3600_000, result.retryAfterMs);
-    catalog.finishAttempt(d, { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt }, now);
+    catalog.finishAttempt(
+      d,
+      { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt },
+      now,
+    );
     log[result.outcome === 'dead' ? 'error' : result.outcome === 'retry' ? 'warn' : 'info'](
-      { recording: rec.id, uniqueid: rec.uniqueid, route: d.route, attempt: d.attempts, outcome: result.outcome, httpStatus: result.httpStatus, error: result.error, retryInMs: result.outcome === 'retry' ? retryAt - now : undefined },
+      {
+        recording: rec.id,
+        uniqueid: rec.uniqueid,
+        route: d.route,
+        attempt: d.attempts,
+        outcome: result.outcome,
+        httpStatus: result.httpStatus,
+        error: result.error,
+        retryInMs: result.outcome === 'retry' ? retryAt - now : undefined,
+      },
       `delivery ${result.outcome}`,
     );
   }

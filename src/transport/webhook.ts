@@ -22,8 +22,12 @@ function multipart(metadata: unknown, file: { name: string; contentType: string;
   const boundary = `dc-${randomBytes(12).toString('hex')}`;
   const safeName = file.name.replace(/[^A-Za-z0-9._-]/g, '_');
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n`),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="${safeName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n`,
+    ),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="${safeName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
+    ),
     file.data,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
@@ -77,6 +81,12 @@ export async function postRecording(o: {
   const text = (await res.text().catch(() => '')).slice(0, 200);
   const s = res.status;
   if (s >= 200 && s < 300) return { outcome: 'delivered', httpStatus: s };
-  if (s === 408 || s === 429 || s >= 500) return { outcome: 'retry', httpStatus: s, error: `HTTP ${s} ${text}`.trim(), retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
+  if (s === 408 || s === 429 || s >= 500)
+    return {
+      outcome: 'retry',
+      httpStatus: s,
+      error: `HTTP ${s} ${text}`.trim(),
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    };
   return { outcome: 'dead', httpStatus: s, error: `HTTP ${s} ${text}`.trim() };
 }

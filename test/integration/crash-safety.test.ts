@@ -37,7 +37,13 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
     const file = join(root, 'calls', `c${i}.wav`);
     writeFileSync(file, pcm);
     const rec = await registerRecording(
-      { catalog, root, asteriskDir: '/var/spool/asterisk/monitor', routes: [{ name: 'crm', kind: 'webhook', target: rx.url }], log: createLogger('silent') },
+      {
+        catalog,
+        root,
+        asteriskDir: '/var/spool/asterisk/monitor',
+        routes: [{ name: 'crm', kind: 'webhook', target: rx.url }],
+        log: createLogger('silent'),
+      },
       { uniqueid: `c${i}`, ani: '2125550100', dnis: '4175551234', file, source: 'upload', complete: { durationMs: 1500, format: 'wav' } },
     );
     ids.push(rec.id);
@@ -60,7 +66,7 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
   };
   const start = (): ChildProcess => spawn('node', [CLI, 'serve'], { env, stdio: 'ignore' });
   let seed = 77;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   let kills = 0;
   const tk = Date.now();
   for (; kills < 5 && rx.delivered.size < 100; kills++) {

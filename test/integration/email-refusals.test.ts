@@ -42,7 +42,13 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
   const worker = new OutboxWorker({
     catalog,
     root,
-    handlers: { email: emailHandler({ smtp: { host: '127.0.0.1', port, security: 'none', from: 'pbx@example.test' }, maxAttachmentBytes: 18 << 20, link: () => 'http://127.0.0.1/x' }) },
+    handlers: {
+      email: emailHandler({
+        smtp: { host: '127.0.0.1', port, security: 'none', from: 'pbx@example.test' },
+        maxAttachmentBytes: 18 << 20,
+        link: () => 'http://127.0.0.1/x',
+      }),
+    },
     format: 'mp3',
     log: createLogger('silent'),
     pollMs: 50,
@@ -58,9 +64,17 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
       { name: 'gone', kind: 'email' as const, target: 'gone@example.test' },
       { name: 'busy', kind: 'email' as const, target: 'busy@example.test' },
     ];
-    const rec = await registerRecording({ catalog, root, asteriskDir: '/var/spool/asterisk/monitor', routes, log: createLogger('silent') }, { uniqueid: 'm1', ani: '2125550100', dnis: '4175551234', file, source: 'upload', complete: { durationMs: 2000, format: 'wav' } });
+    const rec = await registerRecording(
+      { catalog, root, asteriskDir: '/var/spool/asterisk/monitor', routes, log: createLogger('silent') },
+      { uniqueid: 'm1', ani: '2125550100', dnis: '4175551234', file, source: 'upload', complete: { durationMs: 2000, format: 'wav' } },
+    );
     worker.start();
-    await waitFor('both settled', () => catalog.deliveriesOf(rec.id).every((d) => d.status === 'dead' || d.status === 'delivered'), 20_000, 50);
+    await waitFor(
+      'both settled',
+      () => catalog.deliveriesOf(rec.id).every((d) => d.status === 'dead' || d.status === 'delivered'),
+      20_000,
+      50,
+    );
     const [gone, busy] = catalog.deliveriesOf(rec.id);
     expect(gone).toMatchObject({ route: 'gone', status: 'dead', attempts: 1 });
     expect(gone!.lastError).toMatch(/SMTP 550.*mailbox unknown/);

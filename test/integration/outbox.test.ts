@@ -25,9 +25,30 @@ async function setup(recordings: number, opts: { maxAgeMs?: number } = {}) {
   for (let i = 0; i < recordings; i++) {
     const file = join(root, '2026/11/23', `call-${i}.wav`);
     writeFileSync(file, encodeWav(new Signal().speech(3000).silence(1000).noise(-50).pcm(), 8000));
-    await registerRecording({ catalog, root, asteriskDir: '/var/spool/asterisk/monitor', routes, log }, { uniqueid: `u${i}`, ani: '2125550100', dnis: `41755510${String(i).padStart(2, '0')}`, file, source: 'upload', complete: { durationMs: 4000, format: 'wav' } });
+    await registerRecording(
+      { catalog, root, asteriskDir: '/var/spool/asterisk/monitor', routes, log },
+      {
+        uniqueid: `u${i}`,
+        ani: '2125550100',
+        dnis: `41755510${String(i).padStart(2, '0')}`,
+        file,
+        source: 'upload',
+        complete: { durationMs: 4000, format: 'wav' },
+      },
+    );
   }
-  const worker = new OutboxWorker({ catalog, root, handlers: { webhook: webhookHandler({ secret: SECRET }) }, format: 'mp3', log, pollMs: 50, baseBackoffMs: 100, maxBackoffMs: 400, concurrency: 4, ...opts });
+  const worker = new OutboxWorker({
+    catalog,
+    root,
+    handlers: { webhook: webhookHandler({ secret: SECRET }) },
+    format: 'mp3',
+    log,
+    pollMs: 50,
+    baseBackoffMs: 100,
+    maxBackoffMs: 400,
+    concurrency: 4,
+    ...opts,
+  });
   return { root, catalog, rx, worker };
 }
 

@@ -21,7 +21,18 @@ let svc: TestService;
 let browser: Browser;
 const recs: Record<string, Recording> = {};
 
-function addRecording(name: string, r: { ani: string; dnis: string; cpa: string | null; events: unknown[]; startedAt: Date; answeredAt: Date | null; source: 'ari' | 'agi' | 'upload' }): void {
+function addRecording(
+  name: string,
+  r: {
+    ani: string;
+    dnis: string;
+    cpa: string | null;
+    events: unknown[];
+    startedAt: Date;
+    answeredAt: Date | null;
+    source: 'ari' | 'agi' | 'upload';
+  },
+): void {
   const wav = encodeWav(new Signal().speech(3000).silence(1000).tone(400, [1000], -12).silence(1600).noise(-50).pcm(), 8000);
   mkdirSync(join(root, '2026/11/23'), { recursive: true });
   const rel = `2026/11/23/${name}.wav`;
@@ -48,19 +59,65 @@ function addRecording(name: string, r: { ani: string; dnis: string; cpa: string 
 }
 
 beforeAll(async () => {
-  svc = await startTestService('/nonexistent', { DC_RECORDINGS_LOCAL_DIR: root, DC_CATALOG_FILE: catalogFile, DC_ARI_URL: 'http://127.0.0.1:1', DC_CPA_ENABLED: 'false', DC_MONITOR_INTERVAL_MS: '200' });
+  svc = await startTestService('/nonexistent', {
+    DC_RECORDINGS_LOCAL_DIR: root,
+    DC_CATALOG_FILE: catalogFile,
+    DC_ARI_URL: 'http://127.0.0.1:1',
+    DC_CPA_ENABLED: 'false',
+    DC_MONITOR_INTERVAL_MS: '200',
+  });
   const t0 = new Date('2026-11-23T10:00:00Z');
   // A machine: answered 1 s into the recording; AM at 2.4 s and the beep's end at 4.4 s after the answer.
-  addRecording('machine', { ani: '2125550100', dnis: '4175552000', cpa: 'AM', events: [{ result: 'AM', at_ms: 2400, cause: 'voice longer than maxtime', decision: true }, { result: 'BP', at_ms: 3400, freq_hz: 1000 }], startedAt: t0, answeredAt: new Date(t0.getTime() + 1000), source: 'ari' });
-  addRecording('live', { ani: '3125550111', dnis: '4175551234', cpa: 'LV', events: [{ result: 'LV', at_ms: 1900, decision: true }], startedAt: new Date(t0.getTime() + 60_000), answeredAt: new Date(t0.getTime() + 60_500), source: 'ari' });
-  addRecording('hostile', { ani: '<img src=x onerror=alert(1)>', dnis: '8005551000', cpa: null, events: [], startedAt: new Date(t0.getTime() + 120_000), answeredAt: null, source: 'upload' });
+  addRecording('machine', {
+    ani: '2125550100',
+    dnis: '4175552000',
+    cpa: 'AM',
+    events: [
+      { result: 'AM', at_ms: 2400, cause: 'voice longer than maxtime', decision: true },
+      { result: 'BP', at_ms: 3400, freq_hz: 1000 },
+    ],
+    startedAt: t0,
+    answeredAt: new Date(t0.getTime() + 1000),
+    source: 'ari',
+  });
+  addRecording('live', {
+    ani: '3125550111',
+    dnis: '4175551234',
+    cpa: 'LV',
+    events: [{ result: 'LV', at_ms: 1900, decision: true }],
+    startedAt: new Date(t0.getTime() + 60_000),
+    answeredAt: new Date(t0.getTime() + 60_500),
+    source: 'ari',
+  });
+  addRecording('hostile', {
+    ani: '<img src=x onerror=alert(1)>',
+    dnis: '8005551000',
+    cpa: null,
+    events: [],
+    startedAt: new Date(t0.getTime() + 120_000),
+    answeredAt: null,
+    source: 'upload',
+  });
   // The account is made with the CLI, as an admin would (the password on standard input).
-  const add = spawnSync('node', [CLI, 'users', 'add', 'alice'], { input: `${PASSWORD}\n`, env: { ...process.env, DC_CATALOG_FILE: catalogFile }, encoding: 'utf8' });
+  const add = spawnSync('node', [CLI, 'users', 'add', 'alice'], {
+    input: `${PASSWORD}\n`,
+    env: { ...process.env, DC_CATALOG_FILE: catalogFile },
+    encoding: 'utf8',
+  });
   expect(add.stderr).toBe('');
   expect(add.status).toBe(0);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   });
 }, 60_000);
 
@@ -71,7 +128,12 @@ afterAll(async () => {
 });
 
 async function login(password = PASSWORD): Promise<string> {
-  const res = await fetch(`${svc.portalUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'alice', password }) });
+  const res = await fetch(`${svc.portalUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'alice', password }),
+  });
   if (res.status !== 303) throw new Error(`login: ${res.status}`);
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
@@ -113,13 +175,20 @@ test('log in, search, open a recording, play it, seek from the CPA timeline, log
     const duration = await page.evaluate(() => (document.querySelector('audio') as HTMLAudioElement).duration);
     expect(duration).toBeCloseTo(6, 1);
     // Timeline: the beep ended 1 s (answer) + 3.4 s into the recording; clicking it seeks the player there.
-    expect(await page.locator('.timeline [data-result]').evaluateAll((els) => els.map((e) => e.getAttribute('data-result')))).toEqual(['AM', 'BP']);
+    expect(await page.locator('.timeline [data-result]').evaluateAll((els) => els.map((e) => e.getAttribute('data-result')))).toEqual([
+      'AM',
+      'BP',
+    ]);
     await page.click('.timeline g[data-result=BP]');
-    await page.waitForFunction(() => (document.querySelector('audio') as HTMLAudioElement).currentTime >= 4.35, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (document.querySelector('audio') as HTMLAudioElement).currentTime >= 4.35, undefined, {
+      timeout: 10_000,
+    });
     const t = await page.evaluate(() => (document.querySelector('audio') as HTMLAudioElement).currentTime);
     expect(t).toBeLessThan(5.5);
     // Playing: time moves on from the seek point.
-    await page.waitForFunction((from) => (document.querySelector('audio') as HTMLAudioElement).currentTime > from + 0.3, t, { timeout: 10_000 });
+    await page.waitForFunction((from) => (document.querySelector('audio') as HTMLAudioElement).currentTime > from + 0.3, t, {
+      timeout: 10_000,
+    });
 
     // The download link serves the file itself to a logged-in user.
     const dl = await page.evaluate(async () => {
@@ -207,12 +276,22 @@ test('bad searches and ids get 400/404 naming the problem; repeated wrong passwo
   expect((await page('/recordings/..%2F..%2Fetc%2Fpasswd')).status).toBe(404);
   expect((await page('/recordings/rec_doesnotexist/audio')).status).toBe(404);
   // An open redirect is not offered: next= is only ever a local path.
-  const next = await fetch(`${svc.portalUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'alice', password: PASSWORD, next: '//evil.example/x' }) });
+  const next = await fetch(`${svc.portalUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'alice', password: PASSWORD, next: '//evil.example/x' }),
+  });
   expect(next.headers.get('location')).toBe('/recordings');
 
   const statuses: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const r = await fetch(`${svc.portalUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'alice', password: `guess-number-${i}` }) });
+    const r = await fetch(`${svc.portalUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice', password: `guess-number-${i}` }),
+    });
     statuses.push(r.status);
     if (r.status === 429) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
   }

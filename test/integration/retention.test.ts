@@ -20,12 +20,23 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
   const add = (name: string, ageDays: number, deliveryStatus: 'delivered' | 'dead' | 'pending' | null): Recording => {
     writeFileSync(join(root, 'calls', `${name}.wav`), wav);
     const rec = catalog.addRecording(
-      { uniqueid: name, ani: '2125550100', dnis: '4175551234', durationMs: 1000, path: `calls/${name}.wav`, format: 'wav', sizeBytes: wav.length, sha256: createHash('sha256').update(wav).digest('hex'), source: 'upload' },
+      {
+        uniqueid: name,
+        ani: '2125550100',
+        dnis: '4175551234',
+        durationMs: 1000,
+        path: `calls/${name}.wav`,
+        format: 'wav',
+        sizeBytes: wav.length,
+        sha256: createHash('sha256').update(wav).digest('hex'),
+        source: 'upload',
+      },
       deliveryStatus ? [{ route: 'crm', kind: 'webhook', target: 'http://127.0.0.1:1/x' }] : [],
       Date.now() - ageDays * DAY,
     );
     const d = catalog.deliveriesOf(rec.id)[0];
-    if (d && deliveryStatus !== 'pending') catalog.finishAttempt(d, { outcome: deliveryStatus === 'delivered' ? 'delivered' : 'dead', durationMs: 1 });
+    if (d && deliveryStatus !== 'pending')
+      catalog.finishAttempt(d, { outcome: deliveryStatus === 'delivered' ? 'delivered' : 'dead', durationMs: 1 });
     return rec;
   };
   const oldDelivered = add('old-delivered', 40, 'delivered');
@@ -35,7 +46,14 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
   const recent = add('recent', 5, 'delivered');
   catalog.close();
 
-  const svc = await startTestService('/nonexistent', { DC_RECORDINGS_LOCAL_DIR: root, DC_CATALOG_FILE: catalogFile, DC_ARI_URL: 'http://127.0.0.1:1', DC_CPA_ENABLED: 'false', DC_RETENTION_DAYS: '30', DC_MONITOR_ENABLED: 'false' });
+  const svc = await startTestService('/nonexistent', {
+    DC_RECORDINGS_LOCAL_DIR: root,
+    DC_CATALOG_FILE: catalogFile,
+    DC_ARI_URL: 'http://127.0.0.1:1',
+    DC_CPA_ENABLED: 'false',
+    DC_RETENTION_DAYS: '30',
+    DC_MONITOR_ENABLED: 'false',
+  });
   try {
     const gone = [oldDelivered, oldDead, oldNoRoute];
     for (const r of gone) {

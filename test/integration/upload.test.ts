@@ -20,7 +20,11 @@ let fx: DeliveryFixture;
 const wav3s = encodeWav(new Signal().speech(2000).silence(1000).noise(-50).pcm(), 8000);
 
 beforeAll(async () => {
-  fx = await startWithReceivers(SECRET, 'ivr@example.test', { DC_RECORDINGS_LOCAL_DIR: root, DC_UPLOAD_TOKENS: TOKEN, DC_MAX_UPLOAD_BYTES: String(200 * 1024) });
+  fx = await startWithReceivers(SECRET, 'ivr@example.test', {
+    DC_RECORDINGS_LOCAL_DIR: root,
+    DC_UPLOAD_TOKENS: TOKEN,
+    DC_MAX_UPLOAD_BYTES: String(200 * 1024),
+  });
   ({ svc, rx, smtp } = fx);
 }, 600_000);
 
@@ -29,15 +33,29 @@ afterAll(async () => {
   rmSync(dirname(root), { recursive: true, force: true });
 });
 
-function form(fields: [string, string][], file?: { field: string; name: string; type: string; data: Buffer }): { body: Buffer; type: string } {
+function form(
+  fields: [string, string][],
+  file?: { field: string; name: string; type: string; data: Buffer },
+): { body: Buffer; type: string } {
   const b = 'xYzBoundary42';
   const parts: Buffer[] = fields.map(([k, v]) => Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  if (file) parts.push(Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`), file.data, Buffer.from('\r\n'));
+  if (file)
+    parts.push(
+      Buffer.from(
+        `--${b}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+      ),
+      file.data,
+      Buffer.from('\r\n'),
+    );
   parts.push(Buffer.from(`--${b}--\r\n`));
   return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${b}` };
 }
 
-async function post(body: Buffer, type: string, opts: { token?: string | null; accept?: string } = {}): Promise<{ status: number; text: string }> {
+async function post(
+  body: Buffer,
+  type: string,
+  opts: { token?: string | null; accept?: string } = {},
+): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = { 'content-type': type };
   if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? TOKEN}`;
   if (opts.accept) headers.accept = opts.accept;
@@ -45,7 +63,14 @@ async function post(body: Buffer, type: string, opts: { token?: string | null; a
   return { status: res.status, text: await res.text() };
 }
 
-const good = () => form([['ANI', '3055550123'], ['DNIS', '8005551000']], { field: 'MSG', name: 'msg.wav', type: 'audio/wav', data: wav3s });
+const good = () =>
+  form(
+    [
+      ['ANI', '3055550123'],
+      ['DNIS', '8005551000'],
+    ],
+    { field: 'MSG', name: 'msg.wav', type: 'audio/wav', data: wav3s },
+  );
 
 test('an IVR upload is stored atomically, catalogued before the 200, and delivered like a call', async () => {
   const { body, type } = good();
@@ -60,7 +85,11 @@ test('an IVR upload is stored atomically, catalogued before the 200, and deliver
   const hit = rx.delivered.get(`${id}:webhook`)!;
   expect(hit.signatureValid).toBe(true);
   expect(decodedSeconds(hit.audio, 'mp3')).toBeCloseTo(3, 0);
-  const mail = await waitFor('mail', () => smtp.messages.find((m) => m.subject === 'Recorded Message - ANI:3055550123, DNIS:8005551000'), 10_000);
+  const mail = await waitFor(
+    'mail',
+    () => smtp.messages.find((m) => m.subject === 'Recorded Message - ANI:3055550123, DNIS:8005551000'),
+    10_000,
+  );
   expect(decodedSeconds(mail.attachments[0]!.content, 'mp3')).toBeCloseTo(3, 0);
 
   const x = await post(body, type, { accept: 'application/voicexml+xml' });
@@ -74,12 +103,77 @@ test('bad uploads get the right status and a reason, and keep nothing', async ()
     ['no token', good(), 401, /token/, { token: null }],
     ['wrong token', good(), 401, /token/, { token: 'x'.repeat(32) }],
     ['missing DNIS', form([['ANI', '1']], wav), 400, /DNIS/],
-    ['bad ANI', form([['ANI', '1; rm -rf'], ['DNIS', '1']], wav), 400, /ANI/],
-    ['unknown field', form([['ANI', '1'], ['DNIS', '2'], ['CALLER', 'x']], wav), 400, /unknown field\(s\): CALLER/],
-    ['MSG as text', form([['ANI', '1'], ['DNIS', '2'], ['MSG', 'hello']]), 400, /MSG must be a file/],
-    ['other file field', form([['ANI', '1'], ['DNIS', '2']], { ...wav, field: 'FILE' }), 400, /unexpected file field \\"FILE\\"/],
-    ['not audio', form([['ANI', '1'], ['DNIS', '2']], { ...wav, data: Buffer.from('#!/bin/sh\necho owned\n') }), 415, /not a WAV/],
-    ['too large', form([['ANI', '1'], ['DNIS', '2']], { ...wav, data: Buffer.concat([wav3s, Buffer.alloc(300 * 1024)]) }), 413, /larger than/],
+    [
+      'bad ANI',
+      form(
+        [
+          ['ANI', '1; rm -rf'],
+          ['DNIS', '1'],
+        ],
+        wav,
+      ),
+      400,
+      /ANI/,
+    ],
+    [
+      'unknown field',
+      form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+          ['CALLER', 'x'],
+        ],
+        wav,
+      ),
+      400,
+      /unknown field\(s\): CALLER/,
+    ],
+    [
+      'MSG as text',
+      form([
+        ['ANI', '1'],
+        ['DNIS', '2'],
+        ['MSG', 'hello'],
+      ]),
+      400,
+      /MSG must be a file/,
+    ],
+    [
+      'other file field',
+      form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+        ],
+        { ...wav, field: 'FILE' },
+      ),
+      400,
+      /unexpected file field \\"FILE\\"/,
+    ],
+    [
+      'not audio',
+      form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+        ],
+        { ...wav, data: Buffer.from('#!/bin/sh\necho owned\n') },
+      ),
+      415,
+      /not a WAV/,
+    ],
+    [
+      'too large',
+      form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+        ],
+        { ...wav, data: Buffer.concat([wav3s, Buffer.alloc(300 * 1024)]) },
+      ),
+      413,
+      /larger than/,
+    ],
     ['not multipart', { body: Buffer.from('{"ANI":"1"}'), type: 'application/json' }, 415, /multipart/],
   ];
   for (const [name, f, status, reason, opts] of cases) {
@@ -93,7 +187,7 @@ test('1,000 malformed uploads: a 4xx each, nothing written outside the recording
   const before = readdirSync(dirname(root)).sort();
   const uploadsBefore = svc.catalog.listRecordings({ limit: 1000 }).length;
   let seed = 1234;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const statuses = new Map<number, number>();
   for (let i = 0; i < 1000; i++) {
     const kind = i % 6;
@@ -102,16 +196,40 @@ test('1,000 malformed uploads: a 4xx each, nothing written outside the recording
       const g = good();
       f = { body: g.body.subarray(0, Math.floor(rand() * g.body.length)), type: g.type }; // truncated
     } else if (kind === 1) {
-      f = form([['ANI', 'A'.repeat(1000 + Math.floor(rand() * 5000))], ['DNIS', '1']], { field: 'MSG', name: 'a.wav', type: 'audio/wav', data: wav3s }); // huge field
+      f = form(
+        [
+          ['ANI', 'A'.repeat(1000 + Math.floor(rand() * 5000))],
+          ['DNIS', '1'],
+        ],
+        { field: 'MSG', name: 'a.wav', type: 'audio/wav', data: wav3s },
+      ); // huge field
     } else if (kind === 2) {
       const names = ['../../../../etc/passwd', '/etc/shadow', '..\\..\\win.ini', 'a/../../b.wav', '\u0000.wav'];
-      f = form([['ANI', '1'], ['DNIS', '2']], { field: 'MSG', name: names[i % names.length]!, type: 'audio/wav', data: Buffer.from(`not audio ${i}`) }); // path-like names, bad content
+      f = form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+        ],
+        { field: 'MSG', name: names[i % names.length]!, type: 'audio/wav', data: Buffer.from(`not audio ${i}`) },
+      ); // path-like names, bad content
     } else if (kind === 3) {
-      f = { body: Buffer.from(Array.from({ length: 200 + Math.floor(rand() * 2000) }, () => Math.floor(rand() * 256))), type: 'multipart/form-data; boundary=xYzBoundary42' }; // garbage
+      f = {
+        body: Buffer.from(Array.from({ length: 200 + Math.floor(rand() * 2000) }, () => Math.floor(rand() * 256))),
+        type: 'multipart/form-data; boundary=xYzBoundary42',
+      }; // garbage
     } else if (kind === 4) {
-      f = form([['ANI', '1'], ['DNIS', '2']], { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s.subarray(0, 20) }); // truncated WAV header
+      f = form(
+        [
+          ['ANI', '1'],
+          ['DNIS', '2'],
+        ],
+        { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s.subarray(0, 20) },
+      ); // truncated WAV header
     } else {
-      f = form(Array.from({ length: 8 }, (_, k) => [`F${k}`, 'v'] as [string, string]), { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s }); // too many fields
+      f = form(
+        Array.from({ length: 8 }, (_, k) => [`F${k}`, 'v'] as [string, string]),
+        { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s },
+      ); // too many fields
     }
     const r = await post(f.body, f.type);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
@@ -137,7 +255,13 @@ test('WAV headers are checked against the file: a 4 GB claim over 100 bytes, a 3
     [Buffer.from('plainly not audio at all'), 415, /not a WAV file/],
   ];
   for (const [data, status, reason] of cases) {
-    const { body, type } = form([['ANI', '3055550123'], ['DNIS', '8005551000']], { field: 'MSG', name: 'x.wav', type: 'audio/wav', data });
+    const { body, type } = form(
+      [
+        ['ANI', '3055550123'],
+        ['DNIS', '8005551000'],
+      ],
+      { field: 'MSG', name: 'x.wav', type: 'audio/wav', data },
+    );
     const r = await post(body, type);
     expect({ status: r.status, reason: reason.test(r.text) }).toEqual({ status, reason: true });
     expect(r.text).not.toMatch(/\.part|\.incoming/);
@@ -145,8 +269,14 @@ test('WAV headers are checked against the file: a 4 GB claim over 100 bytes, a 3
   expect(readdirSync(join(root, '.incoming'))).toEqual([]);
 });
 
-test("a VoiceXML reply carries values as ECMAScript strings: a quote in a field name cannot end the expression", async () => {
-  const { body, type } = form([["DNIS', x='1", '1'], ['DNIS', '8005551000']], { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s });
+test('a VoiceXML reply carries values as ECMAScript strings: a quote in a field name cannot end the expression', async () => {
+  const { body, type } = form(
+    [
+      ["DNIS', x='1", '1'],
+      ['DNIS', '8005551000'],
+    ],
+    { field: 'MSG', name: 'x.wav', type: 'audio/wav', data: wav3s },
+  );
   const r = await post(body, type, { accept: 'application/voicexml+xml' });
   expect(r.status).toBe(400);
   const expr = /<var name="error" expr="([^"]*)"\/>/.exec(r.text)?.[1];
@@ -164,7 +294,13 @@ test('uploads beyond portal.maxConcurrentUploads (4) get 429 with Retry-After be
   const { body, type } = good();
   // Four uploads that send half their body and then wait.
   const held = Array.from({ length: 4 }, () => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${TOKEN}`, 'content-length': body.length } });
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': type, authorization: `Bearer ${TOKEN}`, 'content-length': body.length },
+    });
     const done = new Promise<number>((resolve) => {
       req.on('response', (res) => {
         res.resume();
@@ -176,7 +312,11 @@ test('uploads beyond portal.maxConcurrentUploads (4) get 429 with Retry-After be
     return { req, done };
   });
   await new Promise((r) => setTimeout(r, 300));
-  const r = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` } });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` },
+  });
   expect(r.status).toBe(429);
   expect(r.headers.get('retry-after')).toBe('1');
   for (const h of held) h.req.end(body.subarray(body.length >> 1));

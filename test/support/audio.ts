@@ -27,7 +27,20 @@ export function decodedSeconds(data: Buffer, ext: string): number {
   const dir = fs.mkdtempSync('/tmp/dc-decode-');
   try {
     fs.writeFileSync(`${dir}/in.${ext}`, data);
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', `${dir}/in.${ext}`, '-ac', '1', '-ar', '8000', '-c:a', 'pcm_s16le', `${dir}/out.wav`]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      `${dir}/in.${ext}`,
+      '-ac',
+      '1',
+      '-ar',
+      '8000',
+      '-c:a',
+      'pcm_s16le',
+      `${dir}/out.wav`,
+    ]);
     const w = parseWav(fs.readFileSync(`${dir}/out.wav`));
     return w.samples.length / w.sampleRate;
   } finally {

@@ -127,7 +127,8 @@ export class FakeAri extends EventEmitter implements AriPort {
 
   getVariable(channelId: string, name: string): Promise<string> {
     return this.step('getVariable', [channelId, name], () => {
-      if (name === 'MIXMONITOR_FILENAME') return `/var/spool/asterisk/monitor/2026/12/01/20261201-090000-2125550100-4175551234-${channelId}.wav`;
+      if (name === 'MIXMONITOR_FILENAME')
+        return `/var/spool/asterisk/monitor/2026/12/01/20261201-090000-2125550100-4175551234-${channelId}.wav`;
       if (name === 'CHANNEL(linkedid)') return channelId;
       return '';
     });

@@ -28,7 +28,11 @@ function parts(body: Buffer, contentType: string): { name: string; type: string;
     const chunk = body.subarray(pos + delim.length + 2, next - 2);
     const headEnd = chunk.indexOf('\r\n\r\n');
     const head = chunk.subarray(0, headEnd).toString();
-    out.push({ name: /name="([^"]+)"/.exec(head)?.[1] ?? '', type: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '', data: chunk.subarray(headEnd + 4) });
+    out.push({
+      name: /name="([^"]+)"/.exec(head)?.[1] ?? '',
+      type: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '',
+      data: chunk.subarray(headEnd + 4),
+    });
     pos = next;
   }
   return out;
@@ -73,7 +77,9 @@ export class WebhookReceiver {
           userAgent: String(req.headers['user-agent'] ?? ''),
           metadata: meta
             ? (JSON.parse(meta.data.toString()) as Record<string, unknown>)
-            : /json/.test(String(req.headers['content-type'])) ? (JSON.parse(body.toString()) as Record<string, unknown>) : {},
+            : /json/.test(String(req.headers['content-type']))
+              ? (JSON.parse(body.toString()) as Record<string, unknown>)
+              : {},
           audio: audio?.data ?? Buffer.alloc(0),
           audioType: audio?.type ?? '',
         };

@@ -4,7 +4,11 @@ import { FastAgiServer, parseEnvLine, parseReply, quoteArg, scriptOf, argsOf, Ag
 import { createLogger } from '../../src/log';
 
 test('replies: result, data in parentheses (which may hold parentheses), error codes', () => {
-  expect(parseReply('200 result=1 (/var/spool/asterisk/monitor/a (1).wav)')).toMatchObject({ code: 200, result: '1', data: '/var/spool/asterisk/monitor/a (1).wav' });
+  expect(parseReply('200 result=1 (/var/spool/asterisk/monitor/a (1).wav)')).toMatchObject({
+    code: 200,
+    result: '1',
+    data: '/var/spool/asterisk/monitor/a (1).wav',
+  });
   expect(parseReply('200 result=0')).toMatchObject({ code: 200, result: '0', data: undefined });
   expect(parseReply('200 result=-1 endpos=0')).toMatchObject({ code: 200, result: '-1' });
   expect(parseReply('510 Invalid or unknown command')).toMatchObject({ code: 510 });

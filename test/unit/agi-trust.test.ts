@@ -5,9 +5,18 @@ import { FastAgiServer, recordingDone } from '../../src/agi';
 import { createLogger } from '../../src/log';
 import type { FinishedCall } from '../../src/recordings';
 
-async function withServer(opts: { allowFrom?: string[]; secret?: string }, fn: (port: number, delivered: FinishedCall[], server: FastAgiServer) => Promise<void>) {
+async function withServer(
+  opts: { allowFrom?: string[]; secret?: string },
+  fn: (port: number, delivered: FinishedCall[], server: FastAgiServer) => Promise<void>,
+) {
   const delivered: FinishedCall[] = [];
-  const server = new FastAgiServer({ log: createLogger('silent'), commandTimeoutMs: 1000, envTimeoutMs: 500, ...opts, scripts: { 'recording-done': recordingDone((c) => delivered.push(c)) } });
+  const server = new FastAgiServer({
+    log: createLogger('silent'),
+    commandTimeoutMs: 1000,
+    envTimeoutMs: 500,
+    ...opts,
+    scripts: { 'recording-done': recordingDone((c) => delivered.push(c)) },
+  });
   const { port } = await server.listen('127.0.0.1', 0);
   try {
     await fn(port, delivered, server);
@@ -20,7 +29,10 @@ async function withServer(opts: { allowFrom?: string[]; secret?: string }, fn: (
 function asterisk(port: number, env: Record<string, string>, vars: Record<string, string>): Promise<string[]> {
   return new Promise((resolve) => {
     const sets: string[] = [];
-    const text = Object.entries(env).map(([k, v]) => `agi_${k}: ${v}\n`).join('') + '\n';
+    const text =
+      Object.entries(env)
+        .map(([k, v]) => `agi_${k}: ${v}\n`)
+        .join('') + '\n';
     const s: Socket = connect(port, '127.0.0.1', () => s.write(text));
     let buf = '';
     s.setEncoding('utf8');
@@ -49,7 +61,9 @@ const OWN = `/var/spool/asterisk/monitor/2026/12/01/20261201-090000-2125550100-4
 test("a file whose name does not carry the channel's uniqueid is refused; the channel's own is taken", async () => {
   await withServer({}, async (port, delivered) => {
     const env = { network_script: 'recording-done', uniqueid: UID, callerid: '2125550100', arg_1: '4175551234' };
-    expect(await asterisk(port, env, { MIXMONITOR_FILENAME: '/var/spool/asterisk/monitor/2026/12/01/other-call.wav' })).toEqual(['SET VARIABLE "DC_RECORDING" "refused"']);
+    expect(await asterisk(port, env, { MIXMONITOR_FILENAME: '/var/spool/asterisk/monitor/2026/12/01/other-call.wav' })).toEqual([
+      'SET VARIABLE "DC_RECORDING" "refused"',
+    ]);
     expect(await asterisk(port, { ...env, uniqueid: '' }, { MIXMONITOR_FILENAME: OWN })).toEqual(['SET VARIABLE "DC_RECORDING" "refused"']);
     expect(delivered).toEqual([]);
     expect(await asterisk(port, env, { MIXMONITOR_FILENAME: OWN })).toEqual(['SET VARIABLE "DC_RECORDING" "queued"']);
@@ -74,11 +88,17 @@ test('with agi.secret, a request without it or with a wrong one is refused; the 
   const secret = 'agi-shared-secret-0123456789';
   await withServer({ secret }, async (port, delivered, server) => {
     const base = { uniqueid: UID, network_script: 'recording-done' };
-    expect(await asterisk(port, base, { MIXMONITOR_FILENAME: OWN })).toEqual(['SET VARIABLE "DC_AGI_ERROR" "refused: missing or wrong secret"']);
-    expect(await asterisk(port, { ...base, network_script: 'recording-done?secret=guess' }, { MIXMONITOR_FILENAME: OWN })).toEqual(['SET VARIABLE "DC_AGI_ERROR" "refused: missing or wrong secret"']);
+    expect(await asterisk(port, base, { MIXMONITOR_FILENAME: OWN })).toEqual([
+      'SET VARIABLE "DC_AGI_ERROR" "refused: missing or wrong secret"',
+    ]);
+    expect(await asterisk(port, { ...base, network_script: 'recording-done?secret=guess' }, { MIXMONITOR_FILENAME: OWN })).toEqual([
+      'SET VARIABLE "DC_AGI_ERROR" "refused: missing or wrong secret"',
+    ]);
     expect(delivered).toEqual([]);
     expect(server.stats.refused).toBe(2);
-    expect(await asterisk(port, { ...base, network_script: `recording-done?secret=${secret}` }, { MIXMONITOR_FILENAME: OWN })).toEqual(['SET VARIABLE "DC_RECORDING" "queued"']);
+    expect(await asterisk(port, { ...base, network_script: `recording-done?secret=${secret}` }, { MIXMONITOR_FILENAME: OWN })).toEqual([
+      'SET VARIABLE "DC_RECORDING" "queued"',
+    ]);
     expect(delivered).toHaveLength(1);
   });
 });

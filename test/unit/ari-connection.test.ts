@@ -27,7 +27,8 @@ test('ARI answering HTTP but not ready yet: logged and retried, never an uncaugh
   });
   void conn.start();
   const end = Date.now() + 5000;
-  while (lines.filter((l) => l.msg === 'ARI unavailable, retrying').length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  while (lines.filter((l) => l.msg === 'ARI unavailable, retrying').length < 3 && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 50));
   conn.stop();
   server.close();
   expect(lines.filter((l) => l.msg === 'ARI unavailable, retrying').length).toBeGreaterThanOrEqual(3);

@@ -12,9 +12,24 @@ import { FakeAri } from '../support/fake-ari';
 const log = createLogger('silent');
 const CALLER = '1764579600.101';
 const ids = callIds(CALLER);
-const actions = { onFax: 'hangup', onSit: 'hangup', onMachine: 'none', dropMessage: 'sound:vm-goodbye', beepWaitMs: 15000, onLive: 'none', liveTone: 'sound:beep' } as const;
+const actions = {
+  onFax: 'hangup',
+  onSit: 'hangup',
+  onMachine: 'none',
+  dropMessage: 'sound:vm-goodbye',
+  beepWaitMs: 15000,
+  onLive: 'none',
+  liveTone: 'sound:beep',
+} as const;
 
-const tapOptions = () => ({ receiver: new RtpReceiver(), rtpTarget: '127.0.0.1:40000', codec: 'ulaw' as const, params: resolveParams({}), actions, maxLagMs: 1000 });
+const tapOptions = () => ({
+  receiver: new RtpReceiver(),
+  rtpTarget: '127.0.0.1:40000',
+  codec: 'ulaw' as const,
+  params: resolveParams({}),
+  actions,
+  maxLagMs: 1000,
+});
 
 function session(ari: FakeAri, extra: Partial<CallSessionOptions> = {}) {
   const events: CpaEvent[] = [];
@@ -66,7 +81,9 @@ test('a tap channel that never enters Stasis: no unhandled rejection, the call s
   const { s, events } = await answered(ari, { tap: { ...tapOptions(), readyTimeoutMs: 100 } });
   await FakeAri.settle(150);
   expect(rejections).toEqual([]);
-  expect(events).toEqual([expect.objectContaining({ result: 'unknown', decision: true, cause: expect.stringMatching(/^tap not ready: .*did not enter Stasis/) })]);
+  expect(events).toEqual([
+    expect.objectContaining({ result: 'unknown', decision: true, cause: expect.stringMatching(/^tap not ready: .*did not enter Stasis/) }),
+  ]);
   expect(s.state).toBe('bridged');
   expect(ari.bridges.has(ids.tapBridge)).toBe(false);
   expect(ari.channels.has(ids.snoop)).toBe(false);
@@ -110,7 +127,10 @@ test('a tap whose audio starts later than maxTapLagMs reports unknown, with what
   const stream = [...(tap.receiver as unknown as { streams: Map<string, { push(p: unknown): void }> }).streams.values()][0];
   expect(stream).toBeDefined();
   now += 1500;
-  for (let i = 0; i < 400; i++) stream!.push(parseRtp(buildRtp({ payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 7, payload: encodeUlaw(new Int16Array(160)) })));
+  for (let i = 0; i < 400; i++)
+    stream!.push(
+      parseRtp(buildRtp({ payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 7, payload: encodeUlaw(new Int16Array(160)) })),
+    );
   const decision = events.find((e) => e.decision);
   expect(decision).toMatchObject({ result: 'unknown', cause: 'tap started 1480 ms after the answer', heard: 'LV' });
 });
@@ -124,10 +144,15 @@ test("a tap that lost much of the callee's audio (RTP gaps) reports unknown, not
   // 0.5 s of a greeting, then a jump of 100 packets (2 s "lost"), then more greeting.
   const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3))));
   let seq = 0;
-  for (let i = 0; i < 25; i++, seq++) stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
+  for (let i = 0; i < 25; i++, seq++)
+    stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
   seq += 100;
-  for (let i = 0; i < 300; i++, seq++) stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
-  expect(events.find((e) => e.decision)).toMatchObject({ result: 'unknown', cause: expect.stringMatching(/^the tap lost \d+ % of the callee's audio \(100 of \d+ packets\)$/) });
+  for (let i = 0; i < 300; i++, seq++)
+    stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
+  expect(events.find((e) => e.decision)).toMatchObject({
+    result: 'unknown',
+    cause: expect.stringMatching(/^the tap lost \d+ % of the callee's audio \(100 of \d+ packets\)$/),
+  });
 });
 
 test('backpressure: a call over the limit is bridged and recorded without a tap, and says why', async () => {
@@ -138,7 +163,9 @@ test('backpressure: a call over the limit is bridged and recorded without a tap,
   await FakeAri.settle(10);
   expect(ari.count('snoop')).toBe(0);
   expect(s.state).toBe('bridged');
-  expect(events).toEqual([{ result: 'unknown', at_ms: 0, cause: 'tap skipped: over cpa.maxConcurrentCalls (151 calls > 150)', decision: true }]);
+  expect(events).toEqual([
+    { result: 'unknown', at_ms: 0, cause: 'tap skipped: over cpa.maxConcurrentCalls (151 calls > 150)', decision: true },
+  ]);
 });
 
 test('the caller hangs up while the callee is being originated: the callee created late is hung up too', async () => {
@@ -236,7 +263,16 @@ describe('after a restart (StasisApp.reconcile)', () => {
     ari.channels.delete(CALLER);
     ari.emitEvent({ type: 'ChannelDestroyed', channel: { id: CALLER, name: 'PJSIP/sipp-1', state: 'Up' }, cause: 16 });
     await FakeAri.settle(10);
-    expect(ended).toEqual([expect.objectContaining({ uniqueid: CALLER, ani: '2125550100', dnis: '4175551234', adopted: true, recordingFile: `/x/${CALLER}.wav`, cause: 'caller hung up' })]);
+    expect(ended).toEqual([
+      expect.objectContaining({
+        uniqueid: CALLER,
+        ani: '2125550100',
+        dnis: '4175551234',
+        adopted: true,
+        recordingFile: `/x/${CALLER}.wav`,
+        cause: 'caller hung up',
+      }),
+    ]);
     expect(ari.channels.has(ids.callee)).toBe(false);
     expect(ari.bridges.size).toBe(0);
   });

@@ -16,7 +16,10 @@ test('analyze a WAV and a raw .ul recording: JSON lines with result and at_ms', 
   for (const f of ['am.wav', 'am.ul']) {
     const r = cli('analyze', join(dir, f), '--json');
     expect(r.status).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { result: string; at_ms: number });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { result: string; at_ms: number });
     expect(events[0]).toMatchObject({ result: 'AM' });
     expect(events.some((e) => e.result === 'BP' && Math.abs(e.at_ms - 5100) <= 60)).toBe(true);
   }
@@ -25,9 +28,13 @@ test('analyze a WAV and a raw .ul recording: JSON lines with result and at_ms', 
 test('named configurations (--config NAME, per tenant): their parameters apply, --params on top; unknown name is error 03', () => {
   // 1.6 s of talk then silence: a hello by the defaults (maxtime 2400), a machine for a tenant using maxtime 1000.
   writeFileSync(join(dir, 'talk.wav'), encodeWav(new Signal().silence(300).speech(1600).silence(3000).noise(-60).pcm(), 8000));
-  writeFileSync(join(dir, 'svc.json'), JSON.stringify({ cpa: { configs: { 'acme/outbound': { maxtime: 1000 }, 'beta/quiet': { energy_lwm: 99 } } } }));
+  writeFileSync(
+    join(dir, 'svc.json'),
+    JSON.stringify({ cpa: { configs: { 'acme/outbound': { maxtime: 1000 }, 'beta/quiet': { energy_lwm: 99 } } } }),
+  );
   const env = { ...process.env, DC_CONFIG: join(dir, 'svc.json') };
-  const run = (...args: string[]) => spawnSync('node', [CLI, 'cpa', 'analyze', join(dir, 'talk.wav'), '--json', ...args], { encoding: 'utf8', env, timeout: 20_000 });
+  const run = (...args: string[]) =>
+    spawnSync('node', [CLI, 'cpa', 'analyze', join(dir, 'talk.wav'), '--json', ...args], { encoding: 'utf8', env, timeout: 20_000 });
   const first = (r: ReturnType<typeof run>) => JSON.parse(r.stdout.trim().split('\n')[0]!) as { result: string };
   expect(first(run())).toMatchObject({ result: 'LV' });
   expect(first(run('--config', 'acme/outbound'))).toMatchObject({ result: 'AM' });

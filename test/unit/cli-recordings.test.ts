@@ -6,12 +6,24 @@ import { Catalog } from '../../src/recordings';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const file = join(mkdtempSync(join(tmpdir(), 'dc-cli-rec-')), 'catalog.sqlite');
-const cli = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, DC_CATALOG_FILE: file }, timeout: 20_000 });
+const cli = (...args: string[]) =>
+  spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, DC_CATALOG_FILE: file }, timeout: 20_000 });
 
 test('recordings list/show and deliveries list/dead/retry read the catalog', () => {
   const c = new Catalog(file);
   const rec = c.addRecording(
-    { uniqueid: '1.1', ani: '2125550100', dnis: '4175551234', durationMs: 6000, path: '2026/11/23/a.wav', format: 'wav', sizeBytes: 96044, sha256: 'a'.repeat(64), source: 'ari', cpaResult: 'AM' },
+    {
+      uniqueid: '1.1',
+      ani: '2125550100',
+      dnis: '4175551234',
+      durationMs: 6000,
+      path: '2026/11/23/a.wav',
+      format: 'wav',
+      sizeBytes: 96044,
+      sha256: 'a'.repeat(64),
+      source: 'ari',
+      cpaResult: 'AM',
+    },
     [{ route: 'crm', kind: 'webhook', target: 'http://127.0.0.1:9/x' }],
   );
   const [d] = c.claimDue(1, 1000);

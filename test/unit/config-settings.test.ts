@@ -30,7 +30,13 @@ test('every env variable names a leaf of the schema', () => {
 });
 
 test('fractional hours and days are read as numbers from the environment', () => {
-  const cfg = loadConfig({ env: { DC_LINK_TTL_HOURS: '0.5', DC_SESSION_HOURS: '1.5', DC_DELIVERY_MAX_AGE_HOURS: '0.25', DC_RETENTION_DAYS: '0.5' } });
-  expect([cfg.portal.linkTtlHours, cfg.portal.sessionHours, cfg.transport.maxAgeHours, cfg.recordings.retentionDays]).toEqual([0.5, 1.5, 0.25, 0.5]);
-  expect(() => loadConfig({ env: { DC_SESSION_HOURS: '1,5' } })).toThrow('portal.sessionHours (DC_SESSION_HOURS): must be a number, got "1,5"');
+  const cfg = loadConfig({
+    env: { DC_LINK_TTL_HOURS: '0.5', DC_SESSION_HOURS: '1.5', DC_DELIVERY_MAX_AGE_HOURS: '0.25', DC_RETENTION_DAYS: '0.5' },
+  });
+  expect([cfg.portal.linkTtlHours, cfg.portal.sessionHours, cfg.transport.maxAgeHours, cfg.recordings.retentionDays]).toEqual([
+    0.5, 1.5, 0.25, 0.5,
+  ]);
+  expect(() => loadConfig({ env: { DC_SESSION_HOURS: '1,5' } })).toThrow(
+    'portal.sessionHours (DC_SESSION_HOURS): must be a number, got "1,5"',
+  );
 });

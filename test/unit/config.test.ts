@@ -57,7 +57,9 @@ test('a non-numeric number and an unknown file key are reported, not ignored', (
 });
 
 test('the public sandbox password is refused for a non-loopback ARI', () => {
-  expect(problems({ DC_ARI_URL: 'http://pbx.example.net:8088' })[0]).toMatch(/ari\.password \(DC_ARI_PASSWORD\): the built-in sandbox password/);
+  expect(problems({ DC_ARI_URL: 'http://pbx.example.net:8088' })[0]).toMatch(
+    /ari\.password \(DC_ARI_PASSWORD\): the built-in sandbox password/,
+  );
   expect(problems({ DC_ARI_URL: 'http://pbx.example.net:8088', DC_ARI_PASSWORD: 's3cret-long' })).toEqual([]);
 });
 
@@ -66,13 +68,19 @@ test('secrets can come from a file (DC_ARI_PASSWORD_FILE), never both ways at on
   const f = join(dir, 'ari.secret');
   writeFileSync(f, 'from-file\n');
   expect(loadConfig({ env: { DC_ARI_PASSWORD_FILE: f } }).ari.password).toBe('from-file');
-  expect(problems({ DC_ARI_PASSWORD_FILE: f, DC_ARI_PASSWORD: 'x' })).toEqual(['DC_ARI_PASSWORD and DC_ARI_PASSWORD_FILE are both set: use one']);
+  expect(problems({ DC_ARI_PASSWORD_FILE: f, DC_ARI_PASSWORD: 'x' })).toEqual([
+    'DC_ARI_PASSWORD and DC_ARI_PASSWORD_FILE are both set: use one',
+  ]);
   expect(problems({ DC_ARI_PASSWORD_FILE: join(dir, 'missing') })[0]).toMatch(/DC_ARI_PASSWORD_FILE: cannot read .*ENOENT/);
 });
 
 describe('CLI', () => {
   test('serve with a malformed config exits non-zero and names the key', () => {
-    const r = spawnSync('node', [CLI, 'serve'], { env: { ...process.env, DC_DIAL_TIMEOUT_SEC: 'soon' }, encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync('node', [CLI, 'serve'], {
+      env: { ...process.env, DC_DIAL_TIMEOUT_SEC: 'soon' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(r.status).toBe(78);
     expect(r.stderr).toContain('dial.timeoutSec (DC_DIAL_TIMEOUT_SEC): must be a whole number, got "soon"');
   });
@@ -81,7 +89,8 @@ describe('CLI', () => {
     const top = execFileSync('node', [CLI, '--help'], { encoding: 'utf8' });
     const names = [...top.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
     expect(names).toEqual(expect.arrayContaining(['serve', 'doctor']));
-    for (const n of names) expect(execFileSync('node', [CLI, n, '--help'], { encoding: 'utf8' })).toMatch(new RegExp(`^Usage: dialplan-companion ${n}`));
+    for (const n of names)
+      expect(execFileSync('node', [CLI, n, '--help'], { encoding: 'utf8' })).toMatch(new RegExp(`^Usage: dialplan-companion ${n}`));
     const bad = spawnSync('node', [CLI, 'doctor', '--frobnicate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/frobnicate/);
@@ -89,7 +98,10 @@ describe('CLI', () => {
 });
 
 test('DC_ARI_URL that is not a URL is a configuration error naming the key (exit 78), not a crash', () => {
-  expect(problems({ DC_ARI_URL: 'not-a-url' })).toEqual([expect.stringMatching(/^ari\.url \(DC_ARI_URL\): /), 'ari.url (DC_ARI_URL): must be an http:// or https:// URL']);
+  expect(problems({ DC_ARI_URL: 'not-a-url' })).toEqual([
+    expect.stringMatching(/^ari\.url \(DC_ARI_URL\): /),
+    'ari.url (DC_ARI_URL): must be an http:// or https:// URL',
+  ]);
   const r = spawnSync('node', [CLI, 'serve'], { env: { ...process.env, DC_ARI_URL: 'not-a-url' }, encoding: 'utf8', timeout: 20_000 });
   expect(r.status).toBe(78);
   expect(r.stderr).toContain('ari.url (DC_ARI_URL)');

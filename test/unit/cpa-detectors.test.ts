@@ -1,7 +1,8 @@
 import { CpaSession, resolveParams, CpaParamError } from '../../src/cpa';
 import { Signal, run, DTMF_FREQS } from '../../scripts/lib/signals';
 
-const first = (evs: { result: string }[], code: string) => evs.find((e) => e.result === code) as { result: string; at_ms: number; [k: string]: unknown } | undefined;
+const first = (evs: { result: string }[], code: string) =>
+  evs.find((e) => e.result === code) as { result: string; at_ms: number; [k: string]: unknown } | undefined;
 const decision = (evs: { result: string; decision?: unknown }[]) => evs.find((e) => e.decision)?.result;
 
 describe('live voice and machine', () => {
@@ -65,16 +66,37 @@ describe('live voice and machine', () => {
 });
 
 describe('beep', () => {
-  const greetingThen = (build: (s: Signal) => Signal) => run(new CpaSession(), build(new Signal().silence(300).speech(3000).silence(400)).silence(2500).noise(-58).pcm());
+  const greetingThen = (build: (s: Signal) => Signal) =>
+    run(new CpaSession(), build(new Signal().silence(300).speech(3000).silence(400)).silence(2500).noise(-58).pcm());
 
   test.each([300, 440, 700, 1400, 2500])('a %i Hz beep after a greeting is found', (hz) => {
-    expect(first(greetingThen((s) => s.tone(300, [hz], -20)), 'BP')).toBeDefined();
+    expect(
+      first(
+        greetingThen((s) => s.tone(300, [hz], -20)),
+        'BP',
+      ),
+    ).toBeDefined();
   });
 
   test('too short (60 ms), outside the band (3000 Hz) or a dual-tone ringback (440+480): no BP', () => {
-    expect(first(greetingThen((s) => s.tone(60, [1000], -20)), 'BP')).toBeUndefined();
-    expect(first(greetingThen((s) => s.tone(400, [3000], -20)), 'BP')).toBeUndefined();
-    expect(first(greetingThen((s) => s.tone(2000, [440, 480], -20)), 'BP')).toBeUndefined();
+    expect(
+      first(
+        greetingThen((s) => s.tone(60, [1000], -20)),
+        'BP',
+      ),
+    ).toBeUndefined();
+    expect(
+      first(
+        greetingThen((s) => s.tone(400, [3000], -20)),
+        'BP',
+      ),
+    ).toBeUndefined();
+    expect(
+      first(
+        greetingThen((s) => s.tone(2000, [440, 480], -20)),
+        'BP',
+      ),
+    ).toBeUndefined();
   });
 
   test('a double beep is reported once, at the end of the second', () => {
@@ -109,7 +131,10 @@ describe('fax, modem, SIT, custom tones', () => {
   });
 
   test('CNG 1100 Hz 0.5 s on / 3 s off is FX', () => {
-    const evs = run(new CpaSession(), new Signal().silence(200).tone(500, [1100], -18).silence(3000).tone(500, [1100], -18).silence(1000).noise(-60).pcm());
+    const evs = run(
+      new CpaSession(),
+      new Signal().silence(200).tone(500, [1100], -18).silence(3000).tone(500, [1100], -18).silence(1000).noise(-60).pcm(),
+    );
     expect(decision(evs)).toBe('FX');
   });
 
@@ -118,9 +143,30 @@ describe('fax, modem, SIT, custom tones', () => {
   });
 
   test.each([
-    ['Telcordia IC', [[913.8, 274], [1370.6, 274], [1776.7, 380]]],
-    ['Telcordia VC', [[985.2, 380], [1428.5, 274], [1776.7, 380]]],
-    ['ITU-T', [[950, 330], [1400, 330], [1800, 330]]],
+    [
+      'Telcordia IC',
+      [
+        [913.8, 274],
+        [1370.6, 274],
+        [1776.7, 380],
+      ],
+    ],
+    [
+      'Telcordia VC',
+      [
+        [985.2, 380],
+        [1428.5, 274],
+        [1776.7, 380],
+      ],
+    ],
+    [
+      'ITU-T',
+      [
+        [950, 330],
+        [1400, 330],
+        [1800, 330],
+      ],
+    ],
   ] as [string, [number, number][]][])('SIT %s', (_name, segs) => {
     const s = new Signal().silence(300);
     for (const [f, ms] of segs) s.tone(ms, [f], -18).silence(2);
@@ -173,7 +219,18 @@ describe('DTMF (Q.24)', () => {
 
 describe('parameters', () => {
   test('defaults are the iraCPA ones', () => {
-    expect(resolveParams()).toMatchObject({ amd_time_limit: 1750, total_timeout: 15000, min_ambient_energy: 200, initial_silence_ignore: 750, silence_detect_limit: 2000, beep_to_silence_gap: 0, beep_is_am: true, detect_dtmf: false, suppress_spikes: true, minimum_frequency: 250 });
+    expect(resolveParams()).toMatchObject({
+      amd_time_limit: 1750,
+      total_timeout: 15000,
+      min_ambient_energy: 200,
+      initial_silence_ignore: 750,
+      silence_detect_limit: 2000,
+      beep_to_silence_gap: 0,
+      beep_is_am: true,
+      detect_dtmf: false,
+      suppress_spikes: true,
+      minimum_frequency: 250,
+    });
   });
   test('a bad value names the parameter and its range, with error code 01', () => {
     expect(() => resolveParams({ amd_time_limit: 500 })).toThrow('amd_time_limit: must be between 1000 and 3000, got 500');
@@ -190,7 +247,11 @@ describe('parameters', () => {
     expect(resolveParams({ silence_detect_limit: 0 }).silence_detect_limit).toBe(0);
   });
   test('Voxeo names: maxsilence/maxtime/runtime/maskstop, and Voxeo result names', () => {
-    expect(resolveParams({ maxtime: 5000, runtime: 20000, maskstop: 'human,machine' })).toMatchObject({ maxtime: 5000, total_timeout: 20000, break_events: ['LV', 'AM'] });
+    expect(resolveParams({ maxtime: 5000, runtime: 20000, maskstop: 'human,machine' })).toMatchObject({
+      maxtime: 5000,
+      total_timeout: 20000,
+      break_events: ['LV', 'AM'],
+    });
     const evs = run(new CpaSession({ voxeo_results: true }), new Signal().silence(500).speech(600).silence(3000).noise(-60).pcm());
     expect(evs[0]!.result).toBe('human');
   });

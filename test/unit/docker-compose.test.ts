@@ -6,7 +6,10 @@ import { ENV_SETTINGS } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string>; network_mode?: string; depends_on?: string[] }>;
+  services: Record<
+    string,
+    { build?: { context: string; dockerfile: string }; environment?: Record<string, string>; network_mode?: string; depends_on?: string[] }
+  >;
 };
 
 test('docker-compose.yml: asterisk, companion and a mail catcher, wired by service name', () => {
@@ -18,7 +21,8 @@ test('docker-compose.yml: asterisk, companion and a mail catcher, wired by servi
       expect(existsSync(dockerfile)).toBe(true);
       // Every COPY source the Dockerfile names exists in the build context.
       for (const m of readFileSync(dockerfile, 'utf8').matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-        for (const src of m[1]!.split(/\s+/)) expect([name, src, existsSync(join(ROOT, svc.build.context, src.replace(/\/\*\.conf$/, '')))]).toEqual([name, src, true]);
+        for (const src of m[1]!.split(/\s+/))
+          expect([name, src, existsSync(join(ROOT, svc.build.context, src.replace(/\/\*\.conf$/, '')))]).toEqual([name, src, true]);
       }
     }
     for (const key of Object.keys(svc.environment ?? {})) expect([name, key, known.has(key)]).toEqual([name, key, true]);
@@ -29,7 +33,9 @@ test('docker-compose.yml: asterisk, companion and a mail catcher, wired by servi
 });
 
 // No Docker engine runs on these machines; the compose CLI still validates the file.
-const cli = ['docker-compose', 'docker'].find((c) => spawnSync(c, c === 'docker' ? ['compose', 'version'] : ['version'], { stdio: 'ignore' }).status === 0);
+const cli = ['docker-compose', 'docker'].find(
+  (c) => spawnSync(c, c === 'docker' ? ['compose', 'version'] : ['version'], { stdio: 'ignore' }).status === 0,
+);
 (cli ? test : test.skip)(`docker compose config -q accepts the file (${cli ?? 'no compose CLI'})`, () => {
   const args = cli === 'docker' ? ['compose', 'config', '-q'] : ['config', '-q'];
   const r = spawnSync(cli!, args, { cwd: ROOT, encoding: 'utf8' });

@@ -5,10 +5,30 @@ const pkt = (sequence: number, value: number, ssrc = 1) =>
   parseRtp(buildRtp({ payloadType: 0, sequence, timestamp: sequence * 160, ssrc, payload: encodeUlaw(new Int16Array(160).fill(value)) }));
 
 test('parse: header fields, CSRCs, header extension and padding', () => {
-  const base = buildRtp({ payloadType: 0, sequence: 65535, timestamp: 4294967295, ssrc: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3), marker: true });
-  expect(parseRtp(base)).toMatchObject({ payloadType: 0, marker: true, sequence: 65535, timestamp: 4294967295, ssrc: 0xdeadbeef, payload: Uint8Array.of(1, 2, 3) });
+  const base = buildRtp({
+    payloadType: 0,
+    sequence: 65535,
+    timestamp: 4294967295,
+    ssrc: 0xdeadbeef,
+    payload: Uint8Array.of(1, 2, 3),
+    marker: true,
+  });
+  expect(parseRtp(base)).toMatchObject({
+    payloadType: 0,
+    marker: true,
+    sequence: 65535,
+    timestamp: 4294967295,
+    ssrc: 0xdeadbeef,
+    payload: Uint8Array.of(1, 2, 3),
+  });
   // 2 CSRCs + a one-word extension + 2 bytes of padding
-  const b = Buffer.concat([Buffer.from([0xb2, 118, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]), Buffer.alloc(8), Buffer.from([0xbe, 0xde, 0, 1, 9, 9, 9, 9]), Buffer.from([7, 8]), Buffer.from([0, 2])]);
+  const b = Buffer.concat([
+    Buffer.from([0xb2, 118, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]),
+    Buffer.alloc(8),
+    Buffer.from([0xbe, 0xde, 0, 1, 9, 9, 9, 9]),
+    Buffer.from([7, 8]),
+    Buffer.from([0, 2]),
+  ]);
   expect(parseRtp(b)).toMatchObject({ payloadType: 118, sequence: 1, payload: Uint8Array.of(7, 8) });
 });
 
@@ -57,7 +77,9 @@ describe('stream: order, duplicates, loss, wrap, SSRC change', () => {
   test('slin16 arrives big-endian', () => {
     const out: number[] = [];
     const s = new RtpStream('slin16', (pcm) => out.push(...pcm));
-    s.push(parseRtp(buildRtp({ payloadType: 118, sequence: 1, timestamp: 0, ssrc: 1, payload: Uint8Array.of(0x12, 0x34, 0xff, 0xfe) })) as never);
+    s.push(
+      parseRtp(buildRtp({ payloadType: 118, sequence: 1, timestamp: 0, ssrc: 1, payload: Uint8Array.of(0x12, 0x34, 0xff, 0xfe) })) as never,
+    );
     s.flush();
     expect(out).toEqual([0x1234, -2]);
   });
@@ -72,7 +94,7 @@ test('receiver: 100k random and malformed datagrams do not crash it or disturb a
   rx.register(`127.0.0.1:${good.address().port}`, 'ulaw', (pcm) => frames.push(pcm));
   const fuzz = createSocket('udp4');
   let seed = 99;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const sendFuzz = (n: number) => {
     for (let i = 0; i < n; i++) {
       const len = Math.floor(rand() * 300);
@@ -92,7 +114,11 @@ test('receiver: 100k random and malformed datagrams do not crash it or disturb a
     while (rx.stats.datagrams < n && Date.now() < end) await new Promise((r) => setImmediate(r));
   };
   for (let round = 0; round < 100; round++) {
-    good.send(buildRtp({ payloadType: 0, sequence: round, timestamp: round * 160, ssrc: 7, payload: encodeUlaw(new Int16Array(160).fill(3000)) }), port, '127.0.0.1');
+    good.send(
+      buildRtp({ payloadType: 0, sequence: round, timestamp: round * 160, ssrc: 7, payload: encodeUlaw(new Int16Array(160).fill(3000)) }),
+      port,
+      '127.0.0.1',
+    );
     sent++;
     for (let burst = 0; burst < 10; burst++) {
       sendFuzz(100);

@@ -20,7 +20,13 @@ test('WAV: PCM16 round trip, extra chunks skipped, truncation flagged', () => {
   const wav = encodeWav(s, 8000);
   expect(parseWav(wav)).toMatchObject({ sampleRate: 8000, channels: 1, formatTag: 1, truncated: false });
   expect(Array.from(parseWav(wav).samples)).toEqual(Array.from(s));
-  const withList = Buffer.concat([wav.subarray(0, 36), Buffer.from('LIST'), Buffer.from([4, 0, 0, 0]), Buffer.from('INFO'), wav.subarray(36)]);
+  const withList = Buffer.concat([
+    wav.subarray(0, 36),
+    Buffer.from('LIST'),
+    Buffer.from([4, 0, 0, 0]),
+    Buffer.from('INFO'),
+    wav.subarray(36),
+  ]);
   expect(parseWav(withList).samples.length).toBe(800);
   const cut = parseWav(wav.subarray(0, 44 + 100));
   expect(cut).toMatchObject({ truncated: true });

@@ -23,7 +23,15 @@ afterEach(() => {
 });
 
 const recorder = (active: string[] = []) =>
-  new Recorder({ catalog, root, asteriskDir: AST, routes: [{ name: 'crm', kind: 'webhook', target: 'http://127.0.0.1:9/x' }], log, isActive: (u) => active.includes(u), recoverDays: 2 });
+  new Recorder({
+    catalog,
+    root,
+    asteriskDir: AST,
+    routes: [{ name: 'crm', kind: 'webhook', target: 'http://127.0.0.1:9/x' }],
+    log,
+    isActive: (u) => active.includes(u),
+    recoverDays: 2,
+  });
 
 const day = () => {
   const d = new Date();
@@ -80,7 +88,16 @@ test('a file of our naming with no row at all is catalogued once, marked recover
   writeFileSync(join(root, day(), 'someone-elses.wav'), 'x');
   expect(await recorder().sweep()).toEqual({ completed: 0, recovered: 1, noAudio: 0 });
   expect(await recorder().sweep()).toEqual({ completed: 0, recovered: 0, noAudio: 0 });
-  expect(catalog.listRecordings()).toEqual([expect.objectContaining({ uniqueid: '1764579600.5', ani: '2125550100', dnis: '3125550000', recovered: true, path: rel, durationMs: 2000 })]);
+  expect(catalog.listRecordings()).toEqual([
+    expect.objectContaining({
+      uniqueid: '1764579600.5',
+      ani: '2125550100',
+      dnis: '3125550000',
+      recovered: true,
+      path: rel,
+      durationMs: 2000,
+    }),
+  ]);
 });
 
 test('a call with no audio (MixMonitor closed a bare header) is catalogued as no_audio at once, nothing delivered, no retries', async () => {

@@ -5,7 +5,11 @@ test('key sequences drive the recording; keys too far apart or out of place do n
   const calls: string[] = [];
   const rk = new RecordingKeys(
     { pause: '*1', resume: '*2', stop: '#9' },
-    { mute: async (on) => calls.push(on ? 'mute' : 'unmute'), stop: async () => calls.push('stop'), setState: async (s) => calls.push(`state:${s}`) },
+    {
+      mute: async (on) => calls.push(on ? 'mute' : 'unmute'),
+      stop: async () => calls.push('stop'),
+      setState: async (s) => calls.push(`state:${s}`),
+    },
     createLogger('silent'),
   );
   await rk.onDigit('*', 0);

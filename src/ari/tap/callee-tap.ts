@@ -67,7 +67,10 @@ export class CalleeTap {
     // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names and the
     // maskevent filter are output options of the file tools only
     // (report_events too: the actions need every event).
-    this.session = new CpaSession(o.params.voxeo_results || o.params.report_events.length ? { ...o.params, voxeo_results: false, report_events: [] } : o.params, CODEC_RATE[o.codec]);
+    this.session = new CpaSession(
+      o.params.voxeo_results || o.params.report_events.length ? { ...o.params, voxeo_results: false, report_events: [] } : o.params,
+      CODEC_RATE[o.codec],
+    );
   }
 
   get channelIds(): string[] {
@@ -90,12 +93,14 @@ export class CalleeTap {
         this.created.snoop = true;
         return this.o.stasisStarted(this.snoopId, readyMs);
       });
-      const media = ari.externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec }).then(({ source }) => {
-        this.created.media = true;
-        this.source = source;
-        if (!this.stopped) this.stream = this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
-        return this.o.stasisStarted(this.mediaId, readyMs);
-      });
+      const media = ari
+        .externalMedia({ channelId: this.mediaId, app, externalHost: this.o.rtpTarget, format: this.o.codec })
+        .then(({ source }) => {
+          this.created.media = true;
+          this.source = source;
+          if (!this.stopped) this.stream = this.o.receiver.register(source, this.o.codec, (pcm) => this.onPcm(pcm));
+          return this.o.stasisStarted(this.mediaId, readyMs);
+        });
       // allSettled first: every step has finished (so `created` is complete) before a failure is handled.
       const results = await Promise.allSettled([bridge, snoop, media]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -111,7 +116,12 @@ export class CalleeTap {
         return;
       }
       log.warn({ err: reason }, 'CPA tap not ready: the call goes on without analysis');
-      this.report({ result: 'unknown', at_ms: Math.max(0, this.now() - this.o.answeredAt), cause: `tap not ready: ${reason}`, decision: true });
+      this.report({
+        result: 'unknown',
+        at_ms: Math.max(0, this.now() - this.o.answeredAt),
+        cause: `tap not ready: ${reason}`,
+        decision: true,
+      });
       await this.stop('tap not ready');
     }
   }
@@ -122,7 +132,8 @@ export class CalleeTap {
       this.firstPacket = false;
       const lag = Math.max(0, this.now() - this.o.answeredAt - PACKET_MS);
       this.lagMs = lag;
-      if (lag > this.o.maxLagMs) this.o.log.warn({ lagMs: lag, maxLagMs: this.o.maxLagMs }, 'CPA tap started late: its decision will be reported as unknown');
+      if (lag > this.o.maxLagMs)
+        this.o.log.warn({ lagMs: lag, maxLagMs: this.o.maxLagMs }, 'CPA tap started late: its decision will be reported as unknown');
       // Silence for the stretch before the first packet keeps the engine's times relative to the answer.
       const n = Math.round((lag * CODEC_RATE[this.o.codec]) / 1000);
       if (n > 0) this.emit(this.session.push(new Int16Array(n)));
@@ -143,7 +154,8 @@ export class CalleeTap {
   private doubt(): string | undefined {
     if (this.lagMs !== undefined && this.lagMs > this.o.maxLagMs) return `tap started ${Math.round(this.lagMs)} ms after the answer`;
     const st = this.stream?.stats;
-    if (st && st.lost > (st.lost + st.packets) * MAX_LOSS) return `the tap lost ${Math.round((100 * st.lost) / (st.lost + st.packets))} % of the callee's audio (${st.lost} of ${st.lost + st.packets} packets)`;
+    if (st && st.lost > (st.lost + st.packets) * MAX_LOSS)
+      return `the tap lost ${Math.round((100 * st.lost) / (st.lost + st.packets))} % of the callee's audio (${st.lost} of ${st.lost + st.packets} packets)`;
     return undefined;
   }
 

@@ -14,7 +14,6 @@ const COEF = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f) / 80
 const PROBE_LO = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 0.95) / 8000));
 const PROBE_HI = Float64Array.from(FREQS, (f) => 2 * Math.cos((2 * Math.PI * f * 1.05) / 8000));
 
-
 // A clean key fills one block with its two tones; a weaker match (off-frequency, noisy line) must hold
 // for two blocks in a row, which speech rarely does.
 const SURE_SHARE = 0.75;
@@ -99,7 +98,8 @@ export class DtmfDetector {
       if (this.power[k]! * 6.3 > (k < 4 ? pr : pc)) return none;
     }
     for (const k of [r, c]) {
-      if (goertzel(this.ring, start, PROBE_LO[k]!) > this.power[k]! || goertzel(this.ring, start, PROBE_HI[k]!) > this.power[k]!) return none;
+      if (goertzel(this.ring, start, PROBE_LO[k]!) > this.power[k]! || goertzel(this.ring, start, PROBE_HI[k]!) > this.power[k]!)
+        return none;
     }
     return { digit: KEYS[r]![c - 4]!, share };
   }

@@ -98,5 +98,4 @@ export class SpectrumFrame {
     const a = fast ? 0.5 : 0.05;
     for (let k = 0; k < BINS; k++) this.noise[k] = this.noise[k]! + a * (this.spec[k]! - this.noise[k]!);
   }
-
 }

@@ -67,7 +67,10 @@ export function scoreCase(c: ManifestCase, events: CpaEvent[]): CaseResult {
   } else if (bps.length) {
     r.false_beep = true;
   }
-  const digits = events.filter((e) => e.result === 'DTMF').map((e) => e.digit ?? '').join('');
+  const digits = events
+    .filter((e) => e.result === 'DTMF')
+    .map((e) => e.digit ?? '')
+    .join('');
   if (c.dtmf) r.dtmf_expected = c.dtmf.toUpperCase();
   if (c.dtmf || digits) r.dtmf_got = digits;
   return r;
@@ -135,7 +138,14 @@ export function summarise(results: CaseResult[]): Report {
     machinesCalledHuman: pc(machinesLV, machines),
     confusion,
     decisionMs: { LV: d('LV'), AM: d('AM'), FX: d('FX'), SIT: d('SIT') },
-    beep: { cases: beepCases, recall: pc(beepFound, beepCases), errP50: pct(beepErr, 0.5), errP90: pct(beepErr, 0.9), falseOnLive: falseLive, liveCases: live },
+    beep: {
+      cases: beepCases,
+      recall: pc(beepFound, beepCases),
+      errP50: pct(beepErr, 0.5),
+      errP90: pct(beepErr, 0.9),
+      falseOnLive: falseLive,
+      liveCases: live,
+    },
     dtmf: { cases: dCases, exact: dExact, talkOff },
     results,
   };
@@ -157,9 +167,16 @@ export function formatReport(r: Report): string {
   const lines = [
     `cases ${r.cases}   accuracy ${f1(r.accuracy)} %   humans called machine ${f1(r.humansCalledMachine)} %   machines called human ${f1(r.machinesCalledHuman)} %`,
     'confusion (class -> primary decision):',
-    ...Object.entries(r.confusion).map(([k, v]) => `  ${k.padEnd(8)} ${Object.entries(v).map(([g, n]) => `${g}:${n}`).join('  ')}`),
+    ...Object.entries(r.confusion).map(
+      ([k, v]) =>
+        `  ${k.padEnd(8)} ${Object.entries(v)
+          .map(([g, n]) => `${g}:${n}`)
+          .join('  ')}`,
+    ),
     'decision time of correct decisions, ms from answer (p50 / p90, n):',
-    ...(['LV', 'AM', 'FX', 'SIT'] as const).map((k) => `  ${k.padEnd(4)} ${f0(r.decisionMs[k].p50)} / ${f0(r.decisionMs[k].p90)}   n=${r.decisionMs[k].n}`),
+    ...(['LV', 'AM', 'FX', 'SIT'] as const).map(
+      (k) => `  ${k.padEnd(4)} ${f0(r.decisionMs[k].p50)} / ${f0(r.decisionMs[k].p90)}   n=${r.decisionMs[k].n}`,
+    ),
     `beep: recall ${f1(r.beep.recall)} % of ${r.beep.cases}   |BP - beep end| p50 ${f0(r.beep.errP50)} ms  p90 ${f0(r.beep.errP90)} ms   false beeps on live calls ${r.beep.falseOnLive}/${r.beep.liveCases}`,
     `DTMF: exact ${r.dtmf.exact}/${r.dtmf.cases}   digits on non-DTMF cases ${r.dtmf.talkOff}`,
   ];

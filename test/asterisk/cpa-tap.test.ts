@@ -22,7 +22,6 @@ afterAll(async () => {
   await svc?.stop();
 });
 
-
 const endedFor = (dnis: string) => waitFor(`call to ${dnis} ended`, () => svc.ended.find((c) => c.dnis === dnis), 40_000);
 const globalVar = async (name: string) => Number((await ariGet<{ value: string }>(`/asterisk/variable?variable=${name}`)).value);
 
@@ -35,10 +34,18 @@ test('live person, answering machine, fax and SIT: each call is classified and h
   svc.stasis.on('cpa', (e: { uniqueid: string; dnis: string; event: { result: string } }) => {
     if (e.dnis === '4175551234' && e.event.result === 'LV') {
       // set right after the event goes out on the bus: poll briefly while the call is still up
-      void waitFor('CPA_RESULT on the caller', async () => {
-        const v = await ariGet<{ value: string }>(`/channels/${e.uniqueid}/variable?variable=CPA_RESULT`);
-        return v.value === 'LV' ? v.value : undefined;
-      }, 3000, 50).then((v) => (liveVar = v), () => undefined);
+      void waitFor(
+        'CPA_RESULT on the caller',
+        async () => {
+          const v = await ariGet<{ value: string }>(`/channels/${e.uniqueid}/variable?variable=CPA_RESULT`);
+          return v.value === 'LV' ? v.value : undefined;
+        },
+        3000,
+        50,
+      ).then(
+        (v) => (liveVar = v),
+        () => undefined,
+      );
     }
   });
   const calls = await Promise.all([
@@ -107,10 +114,10 @@ test('100k random datagrams at the RTP port during a live call: no crash, the ca
   const [host, port] = svc.rtpTarget.split(':') as [string, string];
   const fuzz = createSocket('udp4');
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   let stop = false;
   const blast = (async () => {
-    for (let sent = 0; sent < 100_000 && !stop; ) {
+    for (let sent = 0; sent < 100_000 && !stop;) {
       for (let i = 0; i < 1000; i++, sent++) {
         const b = Buffer.alloc(Math.floor(rand() * 200));
         for (let j = 0; j < b.length; j++) b[j] = Math.floor(rand() * 256);

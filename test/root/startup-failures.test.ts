@@ -22,7 +22,17 @@ function serve(env: Record<string, string>): Promise<{ code: number | null; ms: 
   const t0 = Date.now();
   return new Promise((resolve) => {
     const p = spawn('node', [CLI, 'serve'], {
-      env: { ...process.env, DC_ARI_URL: 'http://127.0.0.1:1', DC_MONITOR_ENABLED: 'false', DC_PORTAL_PORT: '0', DC_AGI_PORT: '0', DC_LOG_LEVEL: 'fatal', DC_CATALOG_FILE: join(dir, 'ok', 'catalog.sqlite'), DC_RECORDINGS_LOCAL_DIR: dir, ...env },
+      env: {
+        ...process.env,
+        DC_ARI_URL: 'http://127.0.0.1:1',
+        DC_MONITOR_ENABLED: 'false',
+        DC_PORTAL_PORT: '0',
+        DC_AGI_PORT: '0',
+        DC_LOG_LEVEL: 'fatal',
+        DC_CATALOG_FILE: join(dir, 'ok', 'catalog.sqlite'),
+        DC_RECORDINGS_LOCAL_DIR: dir,
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -12,7 +12,13 @@ beforeAll(async () => {
 test('60 calls at 10/s: 60 catalogued once, 60 delivered, CPA LV/AM, taps on time, 0 leftovers', async () => {
   const r = await runCallLoad({ calls: 60, rate: 10, talkMs: 10_000, chroot, settleMs: 60_000 });
   expect(r.sipp.reduce((a, s) => a + s.successful, 0)).toBe(60);
-  expect({ catalogued: r.catalogued, duplicates: r.duplicates, delivered: r.delivered, alive: r.serviceAlive, leftovers: r.leftovers }).toEqual({
+  expect({
+    catalogued: r.catalogued,
+    duplicates: r.duplicates,
+    delivered: r.delivered,
+    alive: r.serviceAlive,
+    leftovers: r.leftovers,
+  }).toEqual({
     catalogued: 60,
     duplicates: 0,
     delivered: 60,

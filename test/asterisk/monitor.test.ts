@@ -66,9 +66,22 @@ afterAll(async () => {
 
 test('every target is checked (ICMP ping too): the live ones are up, the dead SIP port is an open outage', async () => {
   const names = svc.monitor!.status().map((t) => t.name);
-  expect(names).toEqual(['ari 127.0.0.1:8088', `webhook 127.0.0.1:${rx.port}`, `smtp 127.0.0.1:${smtp.port}`, 'sip 127.0.0.1:5060', 'sip 127.0.0.1:5999', 'ping 127.0.0.1', `tcp 127.0.0.1:${tcpPort}`]);
+  expect(names).toEqual([
+    'ari 127.0.0.1:8088',
+    `webhook 127.0.0.1:${rx.port}`,
+    `smtp 127.0.0.1:${smtp.port}`,
+    'sip 127.0.0.1:5060',
+    'sip 127.0.0.1:5999',
+    'ping 127.0.0.1',
+    `tcp 127.0.0.1:${tcpPort}`,
+  ]);
   await waitFor('first checks', () => svc.monitor!.status().every((t) => t.up !== undefined), 10_000);
-  expect(svc.monitor!.status().filter((t) => !t.up).map((t) => t.name)).toEqual(['sip 127.0.0.1:5999']);
+  expect(
+    svc
+      .monitor!.status()
+      .filter((t) => !t.up)
+      .map((t) => t.name),
+  ).toEqual(['sip 127.0.0.1:5999']);
   const dead = status('sip 127.0.0.1:5999');
   expect(dead.outage).toMatchObject({ kind: 'sip', endedAt: null });
   expect(dead.lastError).toMatch(/ECONNREFUSED|no answer/);
@@ -96,7 +109,11 @@ test('webhook host and a TCP service go down for ~2 s: one outage each, with its
     expect(o.durationMs!).toBeGreaterThan(back - down - 800);
     expect(o.durationMs!).toBeLessThan(back - down + 1500);
   }
-  const mail = await waitFor('restore alert', () => smtp.messages.find((m) => m.subject?.startsWith('Restored') && m.text?.includes(tcpName)), 10_000);
+  const mail = await waitFor(
+    'restore alert',
+    () => smtp.messages.find((m) => m.subject?.startsWith('Restored') && m.text?.includes(tcpName)),
+    10_000,
+  );
   expect(mail.to && JSON.stringify(mail.to)).toContain('noc@example.test');
   expect(mail.text).toContain(hookName);
   expect(mail.text).toMatch(/down from .* to .*: \d+ s/);
@@ -132,13 +149,19 @@ test('Asterisk restarts: the ARI outage is logged, closed and mailed; an outage 
   expect(again).toMatchObject({ id: open.id, startedAt: open.startedAt, endedAt: null });
 
   // The CLI shows the log.
-  const r = spawnSync('node', [CLI, 'outages', '--json'], { env: { ...process.env, DC_CATALOG_FILE: env.DC_CATALOG_FILE }, encoding: 'utf8' });
+  const r = spawnSync('node', [CLI, 'outages', '--json'], {
+    env: { ...process.env, DC_CATALOG_FILE: env.DC_CATALOG_FILE },
+    encoding: 'utf8',
+  });
   expect(r.status).toBe(0);
   const rows = JSON.parse(r.stdout) as Outage[];
-  expect(rows.map((o) => o.target)).toEqual(expect.arrayContaining(['ari 127.0.0.1:8088', `tcp 127.0.0.1:${tcpPort}`, 'sip 127.0.0.1:5999']));
+  expect(rows.map((o) => o.target)).toEqual(
+    expect.arrayContaining(['ari 127.0.0.1:8088', `tcp 127.0.0.1:${tcpPort}`, 'sip 127.0.0.1:5999']),
+  );
 }, 120_000);
 
-
 test('a ping target without the ping command says what to install', async () => {
-  await expect(pingProbe('127.0.0.1', '/nonexistent/ping')(500)).rejects.toThrow(/no '\/nonexistent\/ping' command \(install iputils-ping\)/);
+  await expect(pingProbe('127.0.0.1', '/nonexistent/ping')(500)).rejects.toThrow(
+    /no '\/nonexistent\/ping' command \(install iputils-ping\)/,
+  );
 });

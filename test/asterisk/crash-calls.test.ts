@@ -97,7 +97,12 @@ test('kill -9 while 5 calls ring, restart: the cut-off calls are hung up, catalo
   const ani = '3125550902';
   // 6xxx: the far end rings and never answers.
   const calls = runSipp({ dial: '*1234175556000', ani, talkMs: 30_000, calls: 5, concurrent: 5, rate: 20, localPort: 5780 });
-  await waitFor('5 callees ringing', async () => (await ariGet<{ id: string }[]>('/channels')).filter((c) => c.id.endsWith('-callee')).length === 5, 20_000, 100);
+  await waitFor(
+    '5 callees ringing',
+    async () => (await ariGet<{ id: string }[]>('/channels')).filter((c) => c.id.endsWith('-callee')).length === 5,
+    20_000,
+    100,
+  );
   await svc.kill();
   await svc.startConnected();
   const r = await calls;

@@ -27,17 +27,36 @@ test('a sandbox call is catalogued and delivered to the webhook and by e-mail', 
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   const call = await waitFor('call ended', () => svc.ended[0], 20_000);
   const rec = await waitFor('catalogued', () => svc.catalog.listRecordings({ dnis: '4175551234' })[0], 40_000);
-  expect(rec).toMatchObject({ uniqueid: call.uniqueid, ani: '2125550100', dnis: '4175551234', source: 'ari', format: 'wav', cpaResult: 'LV' });
+  expect(rec).toMatchObject({
+    uniqueid: call.uniqueid,
+    ani: '2125550100',
+    dnis: '4175551234',
+    source: 'ari',
+    format: 'wav',
+    cpaResult: 'LV',
+  });
   // The call's linkedid (here the caller's own uniqueid: it started the call) ties the row to CDR/CEL.
   expect(rec.linkedid).toBe(call.uniqueid);
   expect(rec.sha256).toMatch(/^[0-9a-f]{64}$/);
   expect(rec.path).not.toMatch(/^\//);
   await waitFor('both delivered', () => svc.catalog.deliveriesOf(rec.id).every((d) => d.status === 'delivered'), 30_000);
-  expect(svc.catalog.deliveriesOf(rec.id).map((d) => d.route).sort()).toEqual(['email', 'webhook']);
+  expect(
+    svc.catalog
+      .deliveriesOf(rec.id)
+      .map((d) => d.route)
+      .sort(),
+  ).toEqual(['email', 'webhook']);
 
   const hit = rx.delivered.get(`${rec.id}:webhook`)!;
   expect(hit.signatureValid).toBe(true);
-  expect(hit.metadata).toMatchObject({ id: rec.id, uniqueid: call.uniqueid, linkedid: call.uniqueid, ani: '2125550100', dnis: '4175551234', cpa: { result: 'LV' } });
+  expect(hit.metadata).toMatchObject({
+    id: rec.id,
+    uniqueid: call.uniqueid,
+    linkedid: call.uniqueid,
+    ani: '2125550100',
+    dnis: '4175551234',
+    cpa: { result: 'LV' },
+  });
   const seconds = rec.durationMs / 1000;
   expect(decodedSeconds(hit.audio, 'mp3')).toBeGreaterThan(seconds - 0.3);
   expect(decodedSeconds(hit.audio, 'mp3')).toBeLessThan(seconds + 0.3);

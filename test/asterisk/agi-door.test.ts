@@ -28,8 +28,16 @@ test('caller hangs up (live person) and callee hangs up (intercept): both record
   expect(live).toMatchObject({ successful: 1, failed: 0 });
   expect(sit).toMatchObject({ successful: 1, failed: 0 });
 
-  const recLive = await waitFor('live call catalogued', () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((r) => r.ani === '3125550111'), 40_000);
-  const recSit = await waitFor('intercept call catalogued', () => svc.catalog.listRecordings({ dnis: '4175554000' }).find((r) => r.ani === '3125550122'), 40_000);
+  const recLive = await waitFor(
+    'live call catalogued',
+    () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((r) => r.ani === '3125550111'),
+    40_000,
+  );
+  const recSit = await waitFor(
+    'intercept call catalogued',
+    () => svc.catalog.listRecordings({ dnis: '4175554000' }).find((r) => r.ani === '3125550122'),
+    40_000,
+  );
   for (const rec of [recLive, recSit]) {
     expect(rec).toMatchObject({ source: 'agi', format: 'wav', cpaResult: null });
     expect(rec.uniqueid).toMatch(/^\d+\.\d+$/);
@@ -57,8 +65,9 @@ test('1,000 malformed AGI connections are dropped and counted; the door still se
   const { svc } = fx;
   const before = { ...svc.agi!.stats };
   let seed = 4573;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const env = (script: string) => `agi_network: yes\nagi_network_script: ${script}\nagi_request: agi://127.0.0.1:4573/${script}\nagi_channel: PJSIP/x-1\nagi_uniqueid: 1.${Math.floor(rand() * 1e6)}\n`;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const env = (script: string) =>
+    `agi_network: yes\nagi_network_script: ${script}\nagi_request: agi://127.0.0.1:4573/${script}\nagi_channel: PJSIP/x-1\nagi_uniqueid: 1.${Math.floor(rand() * 1e6)}\n`;
   const payloads: (() => Buffer | string)[] = [
     () => Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 600) }, () => Math.floor(rand() * 256))), // random bytes, then close
     () => 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', // a web client
@@ -81,10 +90,21 @@ test('1,000 malformed AGI connections are dropped and counted; the door still se
       s.on('close', () => resolve());
     });
   for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, k) => one(i + k)));
-  await waitFor('all 1000 accounted for', () => {
-    const s = svc.agi!.stats;
-    return s.protocolErrors + s.unknownScripts + s.scriptErrors + s.sessions - (before.protocolErrors + before.unknownScripts + before.scriptErrors + before.sessions) >= 1000;
-  }, 30_000);
+  await waitFor(
+    'all 1000 accounted for',
+    () => {
+      const s = svc.agi!.stats;
+      return (
+        s.protocolErrors +
+          s.unknownScripts +
+          s.scriptErrors +
+          s.sessions -
+          (before.protocolErrors + before.unknownScripts + before.scriptErrors + before.sessions) >=
+        1000
+      );
+    },
+    30_000,
+  );
   const s = svc.agi!.stats;
   expect(s.sessions).toBe(before.sessions); // none of them reached a script as a good session
   expect(s.unknownScripts - before.unknownScripts).toBeGreaterThanOrEqual(1000 / payloads.length - 1);
@@ -92,5 +112,9 @@ test('1,000 malformed AGI connections are dropped and counted; the door still se
 
   const r = await runSipp({ dial: '*1244175551234', talkMs: 3000, localPort: 5740, ani: '3125550133' });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
-  await waitFor('catalogued after the garbage', () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((x) => x.ani === '3125550133'), 40_000);
+  await waitFor(
+    'catalogued after the garbage',
+    () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((x) => x.ani === '3125550133'),
+    40_000,
+  );
 }, 120_000);

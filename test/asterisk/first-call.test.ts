@@ -20,7 +20,6 @@ afterEach(async () => {
   svc = undefined;
 });
 
-
 async function checkRecording(file: string | undefined, talkMs: number): Promise<void> {
   expect(file).toMatch(/^\/var\/spool\/asterisk\/monitor\/\d{4}\/\d{2}\/\d{2}\/\d{8}-\d{6}-2125550100-4175551234-[\d.]+\.wav$/);
   const local = svc!.localRecording(file!);
@@ -71,7 +70,11 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
   expect(call.answeredAt).toBeUndefined();
   await expectNoLeftovers();
   // The recording of a call that never connected is catalogued as such at once: no retries, no errors.
-  const rec = await waitFor('the busy call catalogued', () => svc!.catalog.listRecordings({}).find((r) => r.uniqueid === call.uniqueid), 10_000);
+  const rec = await waitFor(
+    'the busy call catalogued',
+    () => svc!.catalog.listRecordings({}).find((r) => r.uniqueid === call.uniqueid),
+    10_000,
+  );
   expect(rec.state === 'no_audio' || rec.durationMs > 0).toBe(true);
   expect(svc.catalog.openRecordings()).toEqual([]);
   expect(svc.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
