@@ -17,6 +17,7 @@ module.exports = {
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'asterisk', testMatch: ['<rootDir>/test/asterisk/**/*.test.ts', '<rootDir>/test/root/**/*.test.ts'] },
   ],
+  testTimeout: 120000,
   // A test that fails half-way may leave a server open; CI must end anyway rather than wait for its limit.
   forceExit: true,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
