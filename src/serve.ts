@@ -18,6 +18,10 @@ import { FastAgiServer, recordingDone } from './agi';
 import { OutboxWorker, emailHandler, webhookHandler, type DeliveryHandler } from './transport';
 import { startMonitor, type ConnectivityMonitor } from './monitor';
 import { startPortal } from './portal';
+import { startCpaServer } from './cpa-server/start';
+import { setCpaParams } from './cpa-server/client';
+import type { CpaServer } from './cpa-server/server';
+import { resolveParams, type CpaParams } from './cpa';
 
 export interface Service {
   log: Logger;
@@ -36,6 +40,9 @@ export interface Service {
   /** The FastAGI server ('' when off), e.g. agi://127.0.0.1:4573. */
   agiUrl: string;
   agi: FastAgiServer | undefined;
+  /** The CPA WebSocket server ('' / undefined when cpa.server.enabled is false), e.g. ws://127.0.0.1:8765. */
+  cpaServerUrl: string;
+  cpaServer: CpaServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -129,9 +136,17 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       numberPattern: new RegExp(cfg.dial.numberPattern),
       tap:
         cpa.params && rtp
-          ? { receiver: rtp, rtpTarget, codec: cfg.media.codec, params: cpa.params, actions: cfg.cpa, maxLagMs: cfg.cpa.maxTapLagMs }
+          ? {
+              receiver: rtp,
+              rtpTarget,
+              codec: cfg.media.codec,
+              params: cpa.params,
+              actions: cfg.cpa,
+              maxLagMs: cfg.cpa.maxTapLagMs,
+              service: cfg.cpa.serviceUrl ? { url: cfg.cpa.serviceUrl, config: cfg.cpa.serviceConfig } : undefined,
+            }
           : undefined,
-      cpaConfigs: cpa.configs,
+      cpaConfigs: namedCpaConfigs(cpa.configs, catalog),
       backpressure: { maxConcurrentCalls: cfg.cpa.maxConcurrentCalls, maxAriLatencyMs: cfg.cpa.maxAriLatencyMs, ariLatencyMs },
       knownCall: (uniqueid) => knownCall(catalog, uniqueid, rec.asteriskDir),
       openCalls: () => catalog.openRecordings().flatMap((r) => (r.uniqueid ? [r.uniqueid] : [])),
@@ -189,6 +204,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       log.info({ agi: agiUrl }, 'FastAGI server listening');
     }
     let monitor: ConnectivityMonitor | undefined;
+    let cpaServer: { server: CpaServer; url: string } | undefined;
     const portal = await part(`portal (portal.host/portal.port ${cfg.portal.host}:${cfg.portal.port})`, () =>
       startPortal({
         connectivity: () => monitor?.status() ?? [],
@@ -226,6 +242,21 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       portal.server.closeAllConnections();
       await closed;
     });
+    if (cfg.cpa.server.enabled) {
+      const where = `CPA server (cpa.server.host/port ${cfg.cpa.server.host}:${cfg.cpa.server.port})`;
+      const started = await part(where, () => startCpaServer(cfg, catalog, log.child({ module: 'cpa-server' })));
+      stops.push(() => started.server.close());
+      cpaServer = started;
+    }
+    if (cfg.cpa.serviceUrl && cpa.params) {
+      // The remote server analyses calls without cpa=NAME under serviceConfig: give it our defaults.
+      const [tenant, name] = cfg.cpa.serviceConfig.split('/') as [string, string];
+      const where = { cpaService: cfg.cpa.serviceUrl, config: cfg.cpa.serviceConfig };
+      setCpaParams(cfg.cpa.serviceUrl, tenant, name, cfg.cpa.params).then(
+        () => log.info(where, 'CPA service: default parameters saved there'),
+        (e: unknown) => log.warn({ ...where, err: (e as Error).message }, 'CPA service: could not save the default parameters there'),
+      );
+    }
     if (cfg.monitor.enabled) {
       const m = cfg.monitor;
       const mon = (monitor = startMonitor(
@@ -257,7 +288,24 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       'starting',
     );
     void ari.start();
-    return { log, ari, stasis, rtp, rtpTarget, catalog, outbox, recorder, portalUrl: portal.url, agiUrl, agi, monitor, stop: stopAll };
+    const cpaServerUrl = cpaServer?.url ?? '';
+    return {
+      log,
+      ari,
+      stasis,
+      rtp,
+      rtpTarget,
+      catalog,
+      outbox,
+      recorder,
+      portalUrl: portal.url,
+      agiUrl,
+      agi,
+      monitor,
+      cpaServerUrl,
+      cpaServer: cpaServer?.server,
+      stop: stopAll,
+    };
   } catch (e) {
     await stopAll();
     throw e;
@@ -294,5 +342,25 @@ function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string) {
     recordingFile: `${asteriskDir}/${r.path}`,
     linkedid: r.linkedid ?? undefined,
     startedAt: r.startedAt ? new Date(r.startedAt) : undefined,
+  };
+}
+
+/** Named CPA configurations for live calls: the config file's, then those saved through the CPA server. */
+function namedCpaConfigs(
+  file: ReadonlyMap<string, CpaParams>,
+  catalog: Catalog,
+): { get(name: string): CpaParams | undefined; keys(): Iterable<string> } {
+  return {
+    get(name) {
+      const fixed = file.get(name);
+      if (fixed) return fixed;
+      const saved = catalog.cpaConfigs.get(name);
+      try {
+        return saved ? resolveParams(saved.params) : undefined;
+      } catch {
+        return undefined; // saved under an older engine with a parameter it no longer takes
+      }
+    },
+    keys: () => [...file.keys(), ...catalog.cpaConfigs.list().map((c) => c.key)],
   };
 }

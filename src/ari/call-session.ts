@@ -39,6 +39,8 @@ export interface CallSessionOptions {
     readyTimeoutMs?: number;
     /** Wall clock in ms (tests). */
     clock?: () => number;
+    /** Analyse on a CPA server instead of in this process (cpa.serviceUrl). */
+    service?: { url: string; config: string };
   };
   /** DTMF control of the call's recording (MixMonitorMute/StopMixMonitor through AMI); absent when off. */
   recording?: { keys: RecordingKeysConfig; control: RecordingPort };
@@ -237,6 +239,7 @@ export class CallSession {
       maxLagMs: t.maxLagMs,
       readyTimeoutMs: t.readyTimeoutMs,
       now: t.clock,
+      service: t.service,
       stasisStarted: (id, ms) => this.waitStasisStart(id, ms),
       onEvent: (e) => this.recordCpaEvent(e),
     });

@@ -36,7 +36,7 @@ export interface StasisAppOptions {
   /** DTMF recording control; absent when off. */
   recording?: CallSessionOptions['recording'];
   /** Named CPA configurations a call may pick with the Stasis argument cpa=NAME. */
-  cpaConfigs?: ReadonlyMap<string, CpaParams>;
+  cpaConfigs?: { get(name: string): CpaParams | undefined; keys(): Iterable<string> };
   /** When new calls go without the tap. */
   backpressure?: Backpressure;
   /** The write-ahead row of a call, by uniqueid (after a restart). */
@@ -154,7 +154,7 @@ export class StasisApp extends EventEmitter {
     if (tap && cpaName) {
       const chosen = this.o.cpaConfigs?.get(cpaName);
       if (chosen) {
-        tap = { ...tap, params: chosen };
+        tap = { ...tap, params: chosen, service: tap.service && { ...tap.service, config: cpaName } };
         log.info({ cpaConfig: cpaName }, 'CPA configuration for this call');
       } else
         log.warn(

@@ -102,6 +102,46 @@ export const configSchema = z
         // A tap whose audio starts later than this after the answer has missed the callee's first words:
         // its decision is reported as unknown (cause "tap started N ms after the answer"), never acted on.
         maxTapLagMs: z.number().int().min(100).max(10_000).default(1000),
+        // Analyse live calls on a CPA server (`cpa serve`, iraCPA protocol) instead of in this process; a call
+        // whose server cannot be reached is analysed here. serviceConfig names the configuration used there
+        // for calls without cpa=NAME (the service saves cpa.params under it at start-up).
+        serviceUrl: z
+          .string()
+          .regex(/^wss?:\/\/[^\s]+$/, 'a ws:// or wss:// URL')
+          .optional(),
+        serviceConfig: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'tenant/name')
+          .default('companion/default'),
+        // The CPA WebSocket server (iraCPA protocol) inside `serve`; `cpa serve` runs it alone.
+        server: z
+          .object({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).default(8765),
+            // PEM files; both set: wss://
+            tlsCertFile: z.string().startsWith('/', 'must be an absolute path').optional(),
+            tlsKeyFile: z.string().startsWith('/', 'must be an absolute path').optional(),
+            maxSessions: z.number().int().min(1).max(100_000).default(2000),
+            maxSessionsPerTenant: z.number().int().min(1).max(100_000).default(500),
+            maxFrameBytes: z
+              .number()
+              .int()
+              .min(320)
+              .max(16 * 1024 * 1024)
+              .default(64 * 1024),
+            idleTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+            maxSessionMs: z
+              .number()
+              .int()
+              .min(1000)
+              .max(24 * 3600_000)
+              .default(300_000),
+            // Where log_voice sessions keep their audio (default: cpa-voice/ next to the catalog).
+            voiceDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -314,6 +354,13 @@ export const configSchema = z
     const keys = [cfg.recordingKeys.pause, cfg.recordingKeys.resume, cfg.recordingKeys.stop].filter(Boolean);
     if (new Set(keys).size !== keys.length) {
       ctx.addIssue({ code: 'custom', path: ['recordingKeys'], message: 'pause, resume and stop must be different key sequences' });
+    }
+    if (!!cfg.cpa.server.tlsCertFile !== !!cfg.cpa.server.tlsKeyFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpa', 'server', cfg.cpa.server.tlsCertFile ? 'tlsKeyFile' : 'tlsCertFile'],
+        message: 'TLS needs both the certificate and the key',
+      });
     }
     if (cfg.ari.reconnectMaxMs < cfg.ari.reconnectMinMs) {
       ctx.addIssue({ code: 'custom', path: ['ari', 'reconnectMaxMs'], message: 'must be >= ari.reconnectMinMs' });

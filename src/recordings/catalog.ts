@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserStore } from './users';
 import { OutageLog } from './outages';
+import { CpaConfigTable } from './cpa-configs';
 
 // The catalog: every recording is a row here before anything else touches it, and every delivery is an
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
@@ -163,6 +164,11 @@ const MIGRATIONS: string[] = [
    ALTER TABLE recordings ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX recordings_state ON recordings (state);
    CREATE INDEX recordings_uniqueid ON recordings (uniqueid);`,
+  `CREATE TABLE cpa_configs (
+     key TEXT PRIMARY KEY,
+     config TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 type Row = Record<string, unknown>;
@@ -240,6 +246,8 @@ export class Catalog {
   readonly users: UserStore;
   /** The connectivity monitor's outages (same database). */
   readonly outages: OutageLog;
+  /** Named CPA configurations saved through the CPA server (same database). */
+  readonly cpaConfigs: CpaConfigTable;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -250,6 +258,7 @@ export class Catalog {
     this.migrate();
     this.users = new UserStore(this.db);
     this.outages = new OutageLog(this.db);
+    this.cpaConfigs = new CpaConfigTable(this.db);
   }
 
   close(): void {

@@ -21,6 +21,7 @@ export { signedDownloadUrl, verifyDownload } from './signed-link';
 export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD } from './users';
 export type { PortalUser } from './users';
 export { OutageLog } from './outages';
+export { CpaConfigTable, type StoredCpaConfig } from './cpa-configs';
 export type { Outage } from './outages';
 export { sweepRetention, startRetention } from './retention';
 export { Recorder } from './registrar';

@@ -1,4 +1,5 @@
-import { CpaSession, type CpaEvent, type CpaParams } from '../../cpa';
+import type { CpaEvent, CpaParams } from '../../cpa';
+import { localAnalyser, remoteAnalyser, type Analyser } from './analysers';
 import { CODEC_RATE, type RtpCodec, type RtpReceiver, type RtpStream } from '../../media';
 import type { Logger } from '../../log';
 import type { AriPort } from '../ari-client';
@@ -26,6 +27,8 @@ export interface CalleeTapOptions {
   readyTimeoutMs?: number;
   /** Wall clock (tests). */
   now?: () => number;
+  /** Analyse on a CPA server (cpa.serviceUrl) under this configuration name instead of in this process. */
+  service?: { url: string; config: string };
 }
 
 // Packetisation: the first RTP packet carries the 20 ms that came before it.
@@ -49,7 +52,7 @@ export class CalleeTap {
   readonly bridgeId: string;
   private source: string | undefined;
   private stream: RtpStream | undefined;
-  private session: CpaSession;
+  private readonly analyser: Analyser;
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private firstPacket = true;
@@ -64,13 +67,14 @@ export class CalleeTap {
     this.mediaId = o.ids.tapMedia;
     this.bridgeId = o.ids.tapBridge;
     this.now = o.now ?? Date.now;
-    // Live calls speak iraCPA codes everywhere (actions, channel variables, catalog); Voxeo names and the
-    // maskevent filter are output options of the file tools only
-    // (report_events too: the actions need every event).
-    this.session = new CpaSession(
-      o.params.voxeo_results || o.params.report_events.length ? { ...o.params, voxeo_results: false, report_events: [] } : o.params,
-      CODEC_RATE[o.codec],
-    );
+    const rate = CODEC_RATE[o.codec] as 8000 | 16000;
+    const onEvents = (events: CpaEvent[]) => this.emit(events);
+    this.analyser = o.service
+      ? remoteAnalyser(
+          { url: o.service.url, config: o.service.config, callUuid: o.ids.caller, params: o.params, rate, log: o.log },
+          onEvents,
+        )
+      : localAnalyser(o.params, rate, onEvents);
   }
 
   get channelIds(): string[] {
@@ -136,10 +140,10 @@ export class CalleeTap {
         this.o.log.warn({ lagMs: lag, maxLagMs: this.o.maxLagMs }, 'CPA tap started late: its decision will be reported as unknown');
       // Silence for the stretch before the first packet keeps the engine's times relative to the answer.
       const n = Math.round((lag * CODEC_RATE[this.o.codec]) / 1000);
-      if (n > 0) this.emit(this.session.push(new Int16Array(n)));
+      if (n > 0) this.analyser.push(new Int16Array(n));
     }
-    this.emit(this.session.push(pcm));
-    if (this.session.done) void this.stop('analysis finished');
+    this.analyser.push(pcm);
+    if (this.analyser.done) void this.stop('analysis finished');
   }
 
   private emit(events: CpaEvent[]): void {
@@ -173,9 +177,9 @@ export class CalleeTap {
     this.stopping ??= (async () => {
       this.stopped = true;
       if (this.source) this.o.receiver.unregister(this.source);
-      this.emit(this.session.end());
       this.o.log.info({ reason, rtp: this.stream?.stats }, 'CPA tap stopped');
-      await this.cleanup();
+      // The analysis' last words and the removal of the tap's channels go together.
+      await Promise.all([this.analyser.end(), this.cleanup()]);
     })();
     return this.stopping;
   }
