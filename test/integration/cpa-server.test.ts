@@ -13,6 +13,8 @@ import { loadConfig } from '../../src/config';
 import { Catalog } from '../../src/recordings';
 import { createLogger } from '../../src/log';
 import { readAudioFile } from '../../src/media';
+import { remoteAnalyser } from '../../src/ari/tap/analysers';
+import { resolveParams } from '../../src/cpa';
 
 const DEV = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'cpa-dev');
 let dir: string;
@@ -258,8 +260,6 @@ test('10,000 malformed messages: an error code each, no crash, memory flat, and 
 }, 120_000);
 
 test('the live tap client: a connection lost mid-call falls back to the in-process engine, nothing reported twice', async () => {
-  const { remoteAnalyser } = await import('../../src/ari/tap/analysers');
-  const { resolveParams } = await import('../../src/cpa');
   await setCpaParams(url, 'companion', 'default', {});
   const events: { result: string; at_ms: number; decision?: boolean }[] = [];
   const logs: Record<string, unknown>[] = [];
