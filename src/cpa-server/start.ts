@@ -31,7 +31,11 @@ export function cpaConfigStore(cfg: Config, catalog: Catalog): ConfigStore {
 }
 
 /** The CPA WebSocket server with its limits from the configuration, listening. */
-export async function startCpaServer(cfg: Config, catalog: Catalog, log: Logger): Promise<{ server: CpaServer; url: string }> {
+export async function startCpaServer(
+  cfg: Config,
+  catalog: Catalog,
+  log: Logger,
+): Promise<{ server: CpaServer; url: string; stop(): Promise<void> }> {
   const s = cfg.cpa.server;
   const server = new CpaServer({
     host: s.host,
@@ -49,5 +53,5 @@ export async function startCpaServer(cfg: Config, catalog: Catalog, log: Logger)
     voiceDir: s.voiceDir ?? join(dirname(cfg.recordings.catalogFile), 'cpa-voice'),
   });
   const { url } = await server.listen();
-  return { server, url };
+  return { server, url, stop: () => server.close() };
 }

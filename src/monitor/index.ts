@@ -9,4 +9,4 @@ export {
 } from './monitor';
 export { tcpProbe, smtpProbe, sipOptionsProbe, httpProbe, pingProbe, type Probe } from './probes';
 export { monitorTargets, type MonitorConfig } from './targets';
-export { startMonitor, type MonitorSettings } from './start';
+export { startMonitor, startMonitorFor, type MonitorSettings } from './start';

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { routesOf, smtpOf, type Config } from '../config';
 import type { Logger } from '../log';
 import type { OutageLog } from '../recordings';
 import { mailer, mailNotice, type SmtpConfig } from '../transport';
@@ -42,4 +43,30 @@ export function startMonitor(
   monitor.start();
   log.info({ targets: targets.map((x) => x.name), alertTo: s.alertTo ?? null }, 'connectivity monitor started');
   return monitor;
+}
+
+/** The monitor for the service's configuration: ARI, the delivery routes and the listed targets. */
+export function startMonitorFor(cfg: Config, outages: OutageLog, log: Logger): { monitor: ConnectivityMonitor; stop(): Promise<void> } {
+  const m = cfg.monitor;
+  const routes = routesOf(cfg);
+  const monitor = startMonitor(
+    {
+      intervalMs: m.intervalMs,
+      timeoutMs: m.timeoutMs,
+      failuresToDown: m.failuresToDown,
+      alertTo: m.alertTo ?? cfg.transport.emailTo,
+      smtp: smtpOf(cfg),
+    },
+    {
+      ari: cfg.ari,
+      webhooks: routes.filter((r) => r.kind === 'webhook').map((r) => r.target),
+      mailRoutes: routes.some((r) => r.kind === 'email'),
+      sip: m.sip,
+      ping: m.ping,
+      tcp: m.tcp,
+    },
+    outages,
+    log.child({ module: 'monitor' }),
+  );
+  return { monitor, stop: () => monitor.stop() };
 }

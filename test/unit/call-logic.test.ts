@@ -155,6 +155,26 @@ test("a tap that lost much of the callee's audio (RTP gaps) reports unknown, not
   });
 });
 
+test('a tap that Asterisk stops feeding (no packets, no sequence gap) reports unknown, not a guess on the little it heard', async () => {
+  const ari = new FakeAri();
+  let now = 2_000_000;
+  const tap = { ...tapOptions(), clock: () => now };
+  const { s, events } = await answered(ari, { tap });
+  await FakeAri.settle(10);
+  const stream = [...(tap.receiver as unknown as { streams: Map<string, { push(p: unknown): void }> }).streams.values()][0]!;
+  // 1.2 s of a greeting arrives in time, then nothing more for 20 s, until the call ends
+  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3))));
+  for (let seq = 0; seq < 60; seq++, now += 20)
+    stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 5, payload: voice() })));
+  now += 20_000;
+  await s.teardown('caller hung up');
+  expect(events.find((e) => e.decision)).toMatchObject({
+    result: 'unknown',
+    cause: expect.stringMatching(/^the tap received \d+ ms of the callee's audio in \d+ ms$/),
+    heard: expect.any(String),
+  });
+});
+
 test('backpressure: a call over the limit is bridged and recorded without a tap, and says why', async () => {
   const ari = new FakeAri();
   const { s, events } = await answered(ari, {

@@ -36,6 +36,11 @@ const PACKET_MS = 20;
 // More of the callee's audio missing than this when the decision falls (sequence gaps filled with silence)
 // and the engine judged stretches that were never heard: the decision is reported as unknown.
 const MAX_LOSS = 0.05;
+// Audio that arrives at less than half the pace of the wall clock (and over a second behind it): Asterisk
+// is not keeping the tap fed (seen under CPU starvation: packets stop, no sequence gap tells). Whatever the
+// engine decides on the little it heard is a guess.
+const MIN_PACE = 0.5;
+const MAX_BEHIND_MS = 1000;
 
 /**
  * The callee's audio into the CPA engine: snoop (spy=in) -> a mixing bridge -> externalMedia RTP -> our
@@ -56,6 +61,8 @@ export class CalleeTap {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private firstPacket = true;
+  /** Samples given to the engine (the silence standing for the lag included). */
+  private heardSamples = 0;
   private decided = false;
   /** ms between the answer and the first audio, once known. */
   lagMs: number | undefined;
@@ -141,7 +148,9 @@ export class CalleeTap {
       // Silence for the stretch before the first packet keeps the engine's times relative to the answer.
       const n = Math.round((lag * CODEC_RATE[this.o.codec]) / 1000);
       if (n > 0) this.analyser.push(new Int16Array(n));
+      this.heardSamples += n;
     }
+    this.heardSamples += pcm.length;
     this.analyser.push(pcm);
     if (this.analyser.done) void this.stop('analysis finished');
   }
@@ -157,6 +166,10 @@ export class CalleeTap {
   /** Why the engine's decision cannot be trusted: it missed the start, or much of what came after. */
   private doubt(): string | undefined {
     if (this.lagMs !== undefined && this.lagMs > this.o.maxLagMs) return `tap started ${Math.round(this.lagMs)} ms after the answer`;
+    const wallMs = this.now() - this.o.answeredAt;
+    const heardMs = (this.heardSamples * 1000) / CODEC_RATE[this.o.codec];
+    if (wallMs - heardMs > MAX_BEHIND_MS && heardMs < wallMs * MIN_PACE)
+      return `the tap received ${Math.round(heardMs)} ms of the callee's audio in ${Math.round(wallMs)} ms`;
     const st = this.stream?.stats;
     if (st && st.lost > (st.lost + st.packets) * MAX_LOSS)
       return `the tap lost ${Math.round((100 * st.lost) / (st.lost + st.packets))} % of the callee's audio (${st.lost} of ${st.lost + st.packets} packets)`;

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Catalog, Recorder } from '../recordings';
+import type { TargetStatus } from '../monitor';
+import { startPortal } from './app';
+
+/** The portal with its uploads and signed downloads, listening on portal.host:port. */
+export async function startPortalFor(
+  cfg: Config,
+  d: { catalog: Catalog; recorder: Recorder; linkSecret: string; connectivity: () => TargetStatus[]; log: Logger },
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const p = cfg.portal;
+  const root = cfg.recordings.localDir;
+  const portal = await startPortal({
+    connectivity: d.connectivity,
+    host: p.host,
+    port: p.port,
+    maxConnections: p.maxConnections,
+    headersTimeoutMs: p.headersTimeoutMs,
+    log: d.log.child({ module: 'portal' }),
+    downloads: { catalog: d.catalog, root, linkSecret: d.linkSecret },
+    session: {
+      secret: p.sessionSecret ?? randomBytes(32).toString('base64url'),
+      ttlMs: p.sessionHours * 3600_000,
+      secure: cfg.transport.publicUrl.startsWith('https:'),
+    },
+    upload: {
+      root,
+      tokens: p.uploadTokens,
+      maxBytes: p.maxUploadBytes,
+      maxConcurrent: p.maxConcurrentUploads,
+      register: (f) =>
+        d.recorder.registerNow({
+          uniqueid: null,
+          ani: f.ani,
+          dnis: f.dnis,
+          file: f.path,
+          source: 'upload',
+          endedAt: new Date(),
+          complete: { durationMs: f.durationMs, format: f.format },
+        }),
+    },
+  });
+  return {
+    url: portal.url,
+    async stop() {
+      const closed = new Promise<void>((r) => portal.server.close(() => r()));
+      portal.server.closeAllConnections();
+      await closed;
+    },
+  };
+}

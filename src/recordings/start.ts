@@ -1,0 +1,36 @@
+import { routesOf, type Config } from '../config';
+import type { Logger } from '../log';
+import type { Catalog } from './catalog';
+import { Recorder } from './registrar';
+import { startRetention } from './retention';
+
+/**
+ * The recorder (rows written ahead, completed at the hangup, the recovery sweep) and the retention rule.
+ * The sweep starts with `sweeps()`, once every door that can report a call is up.
+ */
+export function startRecorder(
+  cfg: Config,
+  catalog: Catalog,
+  d: { onRegistered: () => void; isActive: (uniqueid: string) => boolean; log: Logger },
+): { recorder: Recorder; sweeps(): void; stop(): Promise<void> } {
+  const rec = cfg.recordings;
+  const recorder = new Recorder({
+    catalog,
+    root: rec.localDir,
+    asteriskDir: rec.asteriskDir,
+    routes: routesOf(cfg),
+    log: d.log.child({ module: 'recordings' }),
+    onRegistered: d.onRegistered,
+    isActive: d.isActive,
+    recoverDays: rec.recoverFiles ? rec.recoverDays : -1,
+  });
+  const retention = startRetention({ catalog, root: rec.localDir, days: rec.retentionDays, log: d.log.child({ module: 'retention' }) });
+  return {
+    recorder,
+    sweeps: () => recorder.startSweeps(rec.recoverEveryMs),
+    async stop() {
+      await retention.stop();
+      await recorder.stop();
+    },
+  };
+}
