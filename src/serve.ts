@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { cpaSettings, routesOf, type Config } from './config';
 import { createLogger, type Logger } from './log';
 import type { AriConnection, StasisApp } from './ari';
-import { startCalls } from './ari/start';
+import { startCalls, type Calls } from './ari/start';
+import { Metrics, readiness, watchCalls } from './metrics';
+import { resolveFfmpeg } from './transport';
+import { dirname } from 'node:path';
 import type { RtpReceiver } from './media';
 import { openWritableCatalog, signedDownloadUrl, type Catalog, type Recorder } from './recordings';
 import { startRecorder } from './recordings/start';
@@ -80,15 +83,19 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       log.warn('portal.linkSecret (DC_LINK_SECRET) not set: download links are signed with a random key and stop working after a restart');
     const link = (r: { id: string }) => signedDownloadUrl(cfg.transport.publicUrl, linkSecret, r.id, cfg.portal.linkTtlHours * 3600_000);
     const catalog = (await parts.start('catalog', () => withStop(openWritableCatalog(cfg.recordings.catalogFile), (c) => c.close()))).value;
-    const { outbox } = await parts.start('outbox', () => startOutbox(cfg, catalog, link, log));
-    const served: { stasis?: StasisApp } = {}; // the recorder asks which calls are still served here
-    const isActive = (uniqueid: string) => served.stasis?.isActive(uniqueid) ?? false;
-    const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered: () => outbox.kick(), isActive, log }));
-    const calls = await parts.start('calls', () => startCalls(cfg, { ...cpa, catalog, recorder: recorder.recorder, log }));
-    served.stasis = calls.stasis;
+    const live: { calls?: Calls; monitor?: ConnectivityMonitor } = {}; // parts made below, read when asked
+    const metrics = serviceMetrics(catalog, live);
+    const { outbox } = await parts.start('outbox', () => startOutbox(cfg, catalog, link, log, (a) => countAttempt(metrics, a)));
+    const isActive = (uniqueid: string) => live.calls?.stasis.isActive(uniqueid) ?? false;
+    const onRegistered = (r: { source: string }) => (metrics.recordings.inc({ source: r.source }), outbox.kick());
+    const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered, isActive, log }));
+    const calls = (live.calls = await parts.start('calls', () => startCalls(cfg, { ...cpa, catalog, recorder: recorder.recorder, log })));
+    watchCalls(metrics, calls.stasis);
     const a = cfg.agi;
     const agi = a.enabled
-      ? await parts.start(`FastAGI server (agi.host/agi.port ${a.host}:${a.port})`, () => startAgi(cfg, recorder.recorder, log))
+      ? await parts.start(`FastAGI server (agi.host/agi.port ${a.host}:${a.port})`, () =>
+          startAgi(cfg, recorder.recorder, log, (script, outcome) => metrics.agiSessions.inc({ script, outcome })),
+        )
       : undefined;
     const s = cfg.cpa.server;
     const cpaServer = s.enabled
@@ -96,12 +103,20 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
           startCpaServer(cfg, catalog, log.child({ module: 'cpa-server' })),
         )
       : undefined;
-    let monitor: ConnectivityMonitor | undefined;
     const p = cfg.portal;
+    const ops = {
+      registry: metrics.registry,
+      metricsAllowFrom: p.metricsAllowFrom,
+      metricsToken: p.metricsToken,
+      ready: () => ready(cfg, catalog, calls),
+    };
+    const connectivity = () => live.monitor?.status() ?? [];
+    const onUpload = (outcome: string) => metrics.uploads.inc({ outcome });
     const portal = await parts.start(`portal (portal.host/portal.port ${p.host}:${p.port})`, () =>
-      startPortalFor(cfg, { catalog, recorder: recorder.recorder, linkSecret, connectivity: () => monitor?.status() ?? [], log }),
+      startPortalFor(cfg, { catalog, recorder: recorder.recorder, linkSecret, connectivity, log, ops, onUpload }),
     );
-    if (cfg.monitor.enabled) monitor = (await parts.start('monitor', () => startMonitorFor(cfg, catalog.outages, log))).monitor;
+    if (cfg.monitor.enabled) live.monitor = (await parts.start('monitor', () => startMonitorFor(cfg, catalog.outages, log))).monitor;
+    const monitor = live.monitor;
     recorder.sweeps(); // what a crash left: rows written ahead, files without rows; calls still up: at each ARI connection
     log.info(
       {
@@ -133,6 +148,37 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     await parts.stopAll();
     throw e;
   }
+}
+
+/** The metrics' gauges read the parts when Prometheus scrapes. */
+function serviceMetrics(catalog: Catalog, live: { calls?: Calls; monitor?: ConnectivityMonitor }): Metrics {
+  return new Metrics({
+    activeCalls: () => live.calls?.stasis.activeCalls ?? 0,
+    activeTaps: () => live.calls?.rtp?.stats.streams ?? 0,
+    rtp: () => {
+      const r = live.calls?.rtp;
+      return { packets: r ? r.stats.datagrams - r.stats.malformed : 0, lost: r?.lost ?? 0, malformed: r?.stats.malformed ?? 0 };
+    },
+    deliveries: () => catalog.counts(),
+    targets: () => live.monitor?.status() ?? [],
+    outages: () => catalog.outages.countByTarget(),
+  });
+}
+
+function countAttempt(m: Metrics, a: { kind: string; outcome: string; sinceRegisteredMs: number }): void {
+  m.deliveryAttempts.inc({ kind: a.kind, outcome: a.outcome });
+  if (a.outcome === 'delivered') m.deliverySeconds.observe(a.sinceRegisteredMs / 1000);
+}
+
+/** /readyz: ARI connected, the catalog writable, free space in its and the recordings' directories, ffmpeg. */
+function ready(cfg: Config, catalog: Catalog, calls: Calls): { ok: boolean; problems: string[] } {
+  return readiness({
+    ariConnected: () => calls.ari.connected,
+    catalogWritable: () => catalog.checkWritable(),
+    dirs: [...new Set([cfg.recordings.localDir, dirname(cfg.recordings.catalogFile)])],
+    minFreeBytes: cfg.recordings.minFreeBytes,
+    ffmpeg: () => void resolveFfmpeg(),
+  });
 }
 
 /** A value with the stop the Parts list wants. */

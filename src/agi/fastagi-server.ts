@@ -50,6 +50,8 @@ export interface FastAgiOptions {
   allowFrom?: readonly string[];
   /** When set, every request must carry ?secret=<this> in its AGI URL (remote Asterisk hosts). */
   secret?: string;
+  /** Each connection's end (metrics): the script asked for ('' when none was read) and how it went. */
+  onSession?: (script: string, outcome: 'ok' | 'protocol_error' | 'unknown_script' | 'script_error' | 'refused') => void;
 }
 
 export interface FastAgiStats {
@@ -107,6 +109,7 @@ export class FastAgiServer {
     const allow = this.o.allowFrom;
     if (allow && !allow.map(normalizeAddress).includes(normalizeAddress(socket.remoteAddress))) {
       this.stats.refused++;
+      this.o.onSession?.('', 'refused');
       this.o.log.warn({ remote: socket.remoteAddress, allowFrom: allow }, 'FastAGI connection refused: address not in agi.allowFrom');
       socket.destroy();
       return;
@@ -116,6 +119,7 @@ export class FastAgiServer {
     const session = new AgiConnection(socket, this.o);
     const p = session.run().then(
       (outcome) => {
+        this.o.onSession?.(session.script, outcome.replace('-', '_') as 'ok');
         if (outcome === 'protocol-error') this.stats.protocolErrors++;
         else if (outcome === 'unknown-script') this.stats.unknownScripts++;
         else if (outcome === 'script-error') this.stats.scriptErrors++;

@@ -183,13 +183,15 @@ export class AriConnection extends EventEmitter implements AriPort {
   private connecting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
+  private wsUp = false;
 
   constructor(private readonly opts: AriConnectionOptions) {
     super();
   }
 
+  /** The event WebSocket is up (REST may work a little longer while it reconnects; events do not). */
   get connected(): boolean {
-    return this.client !== undefined;
+    return this.client !== undefined && this.wsUp;
   }
 
   /** Resolves on the first successful connection; keeps retrying in the background until stop(). */
@@ -237,17 +239,20 @@ export class AriConnection extends EventEmitter implements AriPort {
         (client as unknown as EventEmitter).on('*', (event: unknown) => this.emit('event', event as AriEvent));
         client.on('WebSocketReconnecting', (err: Error) => {
           log.warn({ err: err?.message }, 'ARI WebSocket lost, reconnecting');
+          this.wsUp = false;
           this.emit('disconnected');
         });
         client.on('WebSocketConnected', () => {
           this.attempt = 0;
           log.info({ url, app }, 'ARI WebSocket connected');
           this.client = client;
+          this.wsUp = true;
           this.emit('connected');
         });
         client.on('WebSocketMaxRetries', (err: Error) => {
           // ari-client gave up; start from scratch (fresh swagger load) with our own backoff.
           this.client = undefined;
+          this.wsUp = false;
           this.emit('disconnected');
           this.scheduleRetry(`WebSocket retries exhausted: ${err?.message ?? 'unknown'}`);
         });

@@ -88,6 +88,8 @@ export interface CallSummary {
   tapLagMs: number | undefined;
   /** Taken over after a restart of the service: its CPA result was lost with the old process. */
   adopted: boolean;
+  /** answered, or why not: busy, no_answer, rejected, unallocated, congestion, caller_left, failed. */
+  outcome: string;
 }
 
 // ARI hangup reasons for the dial outcomes we pass back to the caller.
@@ -404,6 +406,13 @@ export class CallSession {
       recordingState: this.recordingKeys?.state ?? 'recording',
       tapLagMs: this.tap?.lagMs,
       adopted: this.adopted,
+      outcome: this.answeredAt
+        ? 'answered'
+        : cause.startsWith('dial failed')
+          ? callerReason.replace('normal', 'failed')
+          : cause === 'caller hung up'
+            ? 'caller_left'
+            : 'failed',
     };
     log.info(
       {

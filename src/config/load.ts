@@ -76,6 +76,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_MAX_UPLOAD_BYTES', path: ['portal', 'maxUploadBytes'], type: 'int' },
   { env: 'DC_PORTAL_MAX_CONNECTIONS', path: ['portal', 'maxConnections'], type: 'int' },
   { env: 'DC_PORTAL_HEADERS_TIMEOUT_MS', path: ['portal', 'headersTimeoutMs'], type: 'int' },
+  { env: 'DC_METRICS_ALLOW_FROM', path: ['portal', 'metricsAllowFrom'], type: 'list' },
+  { env: 'DC_METRICS_TOKEN', path: ['portal', 'metricsToken'], type: 'string', secret: true },
   { env: 'DC_MAX_CONCURRENT_UPLOADS', path: ['portal', 'maxConcurrentUploads'], type: 'int' },
   { env: 'DC_LINK_SECRET', path: ['portal', 'linkSecret'], type: 'string', secret: true },
   { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'number' },
@@ -105,6 +107,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_RECORDINGS_LOCAL_DIR', path: ['recordings', 'localDir'], type: 'string' },
   { env: 'DC_RETENTION_DAYS', path: ['recordings', 'retentionDays'], type: 'number' },
   { env: 'DC_RECOVER_DAYS', path: ['recordings', 'recoverDays'], type: 'int' },
+  { env: 'DC_MIN_FREE_BYTES', path: ['recordings', 'minFreeBytes'], type: 'int' },
   { env: 'DC_RECOVER_FILES', path: ['recordings', 'recoverFiles'], type: 'bool' },
   { env: 'DC_RECOVER_EVERY_MS', path: ['recordings', 'recoverEveryMs'], type: 'int' },
 ];

@@ -269,6 +269,9 @@ export const configSchema = z
         // Open connections to the portal at most; a client has headersTimeoutMs to send its request headers.
         maxConnections: z.number().int().min(16).max(100_000).default(1024),
         headersTimeoutMs: z.number().int().min(1000).max(300_000).default(20_000),
+        // /metrics: these addresses scrape without a token; anyone else needs Authorization: Bearer <metricsToken>.
+        metricsAllowFrom: z.array(z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/, 'an IP address')).default(['127.0.0.1', '::1']),
+        metricsToken: z.string().min(16, 'at least 16 characters').optional(),
         // Uploads received at once; more are answered 429 with Retry-After.
         maxConcurrentUploads: z.number().int().min(1).max(256).default(4),
         // Signs download links in e-mails and link-mode webhooks; without it a random one is made at start
@@ -311,6 +314,12 @@ export const configSchema = z
           .min(1000)
           .max(24 * 3600_000)
           .default(60_000),
+        // /readyz says 503 when the recordings or catalog directory has less free space than this.
+        minFreeBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(100 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

@@ -17,6 +17,15 @@ export interface RtpReceiverStats {
  */
 export class RtpReceiver {
   readonly stats: RtpReceiverStats = { datagrams: 0, malformed: 0, unknownSource: 0, streams: 0 };
+  /** Packets lost by streams already unregistered (the live ones keep their own count). */
+  private lostBefore = 0;
+
+  /** Packets lost (sequence gaps filled) over every stream so far. */
+  get lost(): number {
+    let n = this.lostBefore;
+    for (const s of this.streams.values()) n += s.stats.lost;
+    return n;
+  }
   private readonly streams = new Map<string, RtpStream>();
   private socket: Socket | undefined;
 
@@ -48,6 +57,7 @@ export class RtpReceiver {
   unregister(source: string): void {
     const s = this.streams.get(source);
     s?.flush();
+    if (s) this.lostBefore += s.stats.lost;
     this.streams.delete(source);
     this.stats.streams = this.streams.size;
   }

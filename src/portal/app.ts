@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../log';
 import { uploadRouter, type UploadOptions } from './upload';
 import { downloadRouter, type DownloadOptions } from './download';
+import { opsRouter, type OpsOptions } from './ops';
 import { pagesRouter, type PagesOptions } from './pages';
 import type { SessionOptions } from './session';
 
@@ -15,6 +16,8 @@ export interface PortalOptions {
   downloads: Omit<DownloadOptions, 'session'>;
   session: SessionOptions;
   connectivity?: PagesOptions['connectivity'];
+  /** /metrics and /readyz. */
+  ops?: OpsOptions;
   /** Open connections at most (default 1024); more are refused by the kernel's backlog, not served slowly. */
   maxConnections?: number;
   /** Time a client has to send its request headers (default 20 s). */
@@ -30,6 +33,7 @@ export function portalApp(o: PortalOptions): Express {
     next();
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  app.use(opsRouter(o.ops ?? { metricsAllowFrom: [] }));
   app.use(downloadRouter({ ...o.downloads, session: o.session }));
   app.use(
     pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }),

@@ -4,16 +4,26 @@ import type { Logger } from '../log';
 import type { Catalog, Recorder } from '../recordings';
 import type { TargetStatus } from '../monitor';
 import { startPortal } from './app';
+import type { OpsOptions } from './ops';
 
 /** The portal with its uploads and signed downloads, listening on portal.host:port. */
 export async function startPortalFor(
   cfg: Config,
-  d: { catalog: Catalog; recorder: Recorder; linkSecret: string; connectivity: () => TargetStatus[]; log: Logger },
+  d: {
+    catalog: Catalog;
+    recorder: Recorder;
+    linkSecret: string;
+    connectivity: () => TargetStatus[];
+    log: Logger;
+    ops?: OpsOptions;
+    onUpload?: (outcome: string) => void;
+  },
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const p = cfg.portal;
   const root = cfg.recordings.localDir;
   const portal = await startPortal({
     connectivity: d.connectivity,
+    ops: d.ops,
     host: p.host,
     port: p.port,
     maxConnections: p.maxConnections,
@@ -30,6 +40,7 @@ export async function startPortalFor(
       tokens: p.uploadTokens,
       maxBytes: p.maxUploadBytes,
       maxConcurrent: p.maxConcurrentUploads,
+      onOutcome: d.onUpload,
       register: (f) =>
         d.recorder.registerNow({
           uniqueid: null,

@@ -15,6 +15,8 @@ export interface UploadOptions {
   maxBytes: number;
   /** Uploads received at the same time; more get 429 with Retry-After (default 4). */
   maxConcurrent?: number;
+  /** Each upload's outcome (metrics). */
+  onOutcome?: (outcome: string) => void;
   log: Logger;
   /** Catalogue the stored file and queue its deliveries; resolves with the catalog row. */
   register(file: { path: string; ani: string; dnis: string; durationMs: number; format: string }): Promise<Recording>;
@@ -90,6 +92,18 @@ export function uploadRouter(o: UploadOptions): Router {
   const r = express.Router();
   let active = 0;
   const maxConcurrent = o.maxConcurrent ?? 4;
+  const OUTCOMES: Record<number, string> = {
+    200: 'ok',
+    400: 'bad_request',
+    401: 'unauthorized',
+    413: 'too_large',
+    415: 'unsupported',
+    429: 'busy',
+  };
+  r.use('/upload', (_req, res, next) => {
+    res.once('finish', () => o.onOutcome?.(OUTCOMES[res.statusCode] ?? 'error'));
+    next();
+  });
   r.post(
     '/upload',
     (req, res, next) => {

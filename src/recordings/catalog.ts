@@ -265,6 +265,12 @@ export class Catalog {
     this.db.close();
   }
 
+  /** Throws unless the database takes a write lock now (a read-only file or mount, a locked database). */
+  checkWritable(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.db.exec('ROLLBACK');
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));

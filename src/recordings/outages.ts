@@ -83,6 +83,11 @@ export class OutageLog {
     this.db.transaction(() => ids.forEach((id) => st.run(at.toISOString(), id)))();
   }
 
+  /** Outages ever opened, per target (for the metrics). */
+  countByTarget(): { target: string; n: number }[] {
+    return this.db.prepare('SELECT target, COUNT(*) n FROM outages GROUP BY target').all() as { target: string; n: number }[];
+  }
+
   list(q: { since?: string; target?: string; limit?: number } = {}): Outage[] {
     const where: string[] = [];
     const args: unknown[] = [];

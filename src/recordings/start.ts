@@ -1,6 +1,6 @@
 import { routesOf, type Config } from '../config';
 import type { Logger } from '../log';
-import type { Catalog } from './catalog';
+import type { Catalog, Recording } from './catalog';
 import { Recorder } from './registrar';
 import { startRetention } from './retention';
 
@@ -11,7 +11,7 @@ import { startRetention } from './retention';
 export function startRecorder(
   cfg: Config,
   catalog: Catalog,
-  d: { onRegistered: () => void; isActive: (uniqueid: string) => boolean; log: Logger },
+  d: { onRegistered: (r: Recording) => void; isActive: (uniqueid: string) => boolean; log: Logger },
 ): { recorder: Recorder; sweeps(): void; stop(): Promise<void> } {
   const rec = cfg.recordings;
   const recorder = new Recorder({

@@ -32,6 +32,8 @@ export interface OutboxOptions {
    * there is removed at start (without it, the system's temp directory, where a kill -9 leaves them).
    */
   workDir?: string;
+  /** Every attempt's outcome (metrics); `sinceRegisteredMs` is the recording's age when it was delivered. */
+  onAttempt?: (a: { kind: Delivery['kind']; outcome: 'delivered' | 'retry' | 'dead'; sinceRegisteredMs: number }) => void;
 }
 
 /** Exponential backoff with +-20 % jitter, never sooner than a receiver's Retry-After. */
@@ -136,6 +138,7 @@ export class OutboxWorker {
       { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt },
       now,
     );
+    this.o.onAttempt?.({ kind: d.kind, outcome: result.outcome, sinceRegisteredMs: now - Date.parse(rec.createdAt) });
     log[result.outcome === 'dead' ? 'error' : result.outcome === 'retry' ? 'warn' : 'info'](
       {
         recording: rec.id,

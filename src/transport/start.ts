@@ -3,7 +3,7 @@ import { smtpOf, type Config } from '../config';
 import type { Logger } from '../log';
 import type { Catalog, DeliveryKind, Recording } from '../recordings';
 import { emailHandler, webhookHandler } from './handlers';
-import { OutboxWorker, type DeliveryHandler } from './outbox-worker';
+import { OutboxWorker, type DeliveryHandler, type OutboxOptions } from './outbox-worker';
 
 /** The outbox worker with the configured routes' handlers, started: it delivers what the catalog queues. */
 export function startOutbox(
@@ -11,6 +11,7 @@ export function startOutbox(
   catalog: Catalog,
   link: (rec: Recording) => string,
   log: Logger,
+  onAttempt?: OutboxOptions['onAttempt'],
 ): { outbox: OutboxWorker; stop(): Promise<void> } {
   const t = cfg.transport;
   const handlers: Partial<Record<DeliveryKind, DeliveryHandler>> = {
@@ -30,6 +31,7 @@ export function startOutbox(
     baseBackoffMs: t.baseBackoffMs,
     maxBackoffMs: t.maxBackoffMs,
     workDir: join(dirname(cfg.recordings.catalogFile), 'convert-tmp'),
+    onAttempt,
   });
   outbox.start();
   return { outbox, stop: () => outbox.stop() };

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTestService } from '../support/service';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 let dir: string;
@@ -108,4 +109,28 @@ test('a bad setting still exits 78 naming the key', async () => {
   const r = await serve({ DC_CPA_MAX_CONCURRENT_CALLS: 'many' });
   expect(r.code).toBe(78);
   expect(r.stderr).toContain('cpa.maxConcurrentCalls (DC_CPA_MAX_CONCURRENT_CALLS): must be a whole number');
+});
+
+test('/readyz names a recordings directory short of free space (a full tmpfs), 200 once there is room', async () => {
+  const small = join(dir, 'spool');
+  tmpfs(small, 'size=1m');
+  writeFileSync(join(small, 'filler'), Buffer.alloc(900 * 1024));
+  const svc = await startTestService('/nonexistent', {
+    DC_RECORDINGS_LOCAL_DIR: small,
+    DC_MIN_FREE_BYTES: String(512 * 1024),
+    DC_MONITOR_ENABLED: 'false',
+    DC_ARI_URL: 'http://127.0.0.1:1',
+  });
+  try {
+    const r = await fetch(`${svc.portalUrl}/readyz`);
+    expect(r.status).toBe(503);
+    const body = (await r.json()) as { problems: string[] };
+    expect(body.problems).toContain('ARI: not connected to Asterisk');
+    expect(body.problems.find((p) => p.startsWith(`${small}:`))).toMatch(/bytes free, less than recordings.minFreeBytes \(524288\)/);
+    rmSync(join(small, 'filler'));
+    const again = (await (await fetch(`${svc.portalUrl}/readyz`)).json()) as { problems: string[] };
+    expect(again.problems).toEqual(['ARI: not connected to Asterisk']);
+  } finally {
+    await svc.stop();
+  }
 });

@@ -1,0 +1,2 @@
+export { Metrics, watchCalls, type MetricSources } from './metrics';
+export { readiness, type ReadinessSources } from './readiness';

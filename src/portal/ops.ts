@@ -1,0 +1,39 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import express, { type Router } from 'express';
+import type { Registry } from 'prom-client';
+
+export interface OpsOptions {
+  /** Prometheus registry served at /metrics. */
+  registry?: Registry;
+  /** Addresses that may scrape without a token (loopback by default). */
+  metricsAllowFrom: readonly string[];
+  /** Bearer token for everyone else (none: only allowFrom). */
+  metricsToken?: string;
+  /** /readyz's checks. */
+  ready?: () => { ok: boolean; problems: string[] };
+}
+
+const norm = (a: string | undefined) => (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+/** /metrics (Prometheus text format) and /readyz (200, or 503 with what is wrong); /healthz stays liveness. */
+export function opsRouter(o: OpsOptions): Router {
+  const r = express.Router();
+  r.get('/readyz', (_req, res) => {
+    const s = o.ready?.() ?? { ok: true, problems: [] };
+    res.status(s.ok ? 200 : 503).json(s);
+  });
+  r.get('/metrics', async (req, res) => {
+    if (!o.registry) return res.status(404).json({ ok: false, error: 'not found' });
+    const auth = String(req.headers.authorization ?? '');
+    const fromAllowed = o.metricsAllowFrom.map(norm).includes(norm(req.socket.remoteAddress));
+    const withToken = !!o.metricsToken && auth.startsWith('Bearer ') && same(auth.slice(7), o.metricsToken);
+    if (!fromAllowed && !withToken)
+      return res
+        .status(401)
+        .set('www-authenticate', 'Bearer')
+        .json({ ok: false, error: 'metrics: from an allowed address or with Authorization: Bearer <DC_METRICS_TOKEN>' });
+    res.type(o.registry.contentType).send(await o.registry.metrics());
+  });
+  return r;
+}
