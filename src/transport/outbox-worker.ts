@@ -4,6 +4,10 @@ import type { Logger } from '../log';
 import type { Catalog, Delivery, Recording } from '../recordings';
 import { convert, CONTENT_TYPE, CONVERT_PREFIX, type OutputFormat } from './ffmpeg';
 import type { AttemptResult } from './webhook';
+import { configSchema } from '../config/schema';
+
+// The tuning a caller leaves out is the configuration's default: one source for both.
+const DEFAULTS = configSchema.parse({}).transport;
 
 /** Delivers one recording (already converted) to one target. */
 export type DeliveryHandler = (
@@ -85,8 +89,8 @@ export class OutboxWorker {
 
   private tick(): void {
     if (this.stopped) return;
-    const free = (this.o.concurrency ?? 4) - this.running;
-    const due = free > 0 ? this.o.catalog.claimDue(free, this.o.leaseMs ?? 10 * 60_000) : [];
+    const free = (this.o.concurrency ?? DEFAULTS.concurrency) - this.running;
+    const due = free > 0 ? this.o.catalog.claimDue(free, this.o.leaseMs ?? DEFAULTS.leaseMs) : [];
     for (const d of due) {
       this.running++;
       const p = this.deliver(d).finally(() => {
@@ -96,7 +100,7 @@ export class OutboxWorker {
       });
       this.inflight.add(p);
     }
-    this.schedule(this.o.pollMs ?? 1000);
+    this.schedule(this.o.pollMs ?? DEFAULTS.pollMs);
   }
 
   private async deliver(d: Delivery): Promise<void> {
@@ -128,11 +132,18 @@ export class OutboxWorker {
     const durationMs = now - started;
     if (result.outcome === 'retry') {
       const age = now - Date.parse(rec.createdAt);
-      if (age >= (this.o.maxAgeMs ?? 72 * 3600_000)) {
+      if (age >= (this.o.maxAgeMs ?? DEFAULTS.maxAgeHours * 3600_000)) {
         result = { ...result, outcome: 'dead', error: `gave up after ${d.attempts} attempts: ${result.error ?? ''}` };
       }
     }
-    const retryAt = now + backoffMs(d.attempts, this.o.baseBackoffMs ?? 5000, this.o.maxBackoffMs ?? 3600_000, result.retryAfterMs);
+    const retryAt =
+      now +
+      backoffMs(
+        d.attempts,
+        this.o.baseBackoffMs ?? DEFAULTS.baseBackoffMs,
+        this.o.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
+        result.retryAfterMs,
+      );
     catalog.finishAttempt(
       d,
       { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt },
