@@ -13,6 +13,8 @@ export interface CpaSessionRequest {
   podId?: string;
   /** How long the server may take to accept the request (default 3 s). */
   timeoutMs?: number;
+  /** wss:// with a private CA: its PEM certificate(s). */
+  ca?: string | Buffer;
 }
 
 /** A reply the server sent for a request (result "OK" or an error code with its reason). */
@@ -26,9 +28,9 @@ export class CpaRequestError extends Error {
   }
 }
 
-function open(url: string, timeoutMs: number): Promise<WebSocket> {
+function open(url: string, timeoutMs: number, ca?: string | Buffer): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(ca ? { ca } : {}) });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -103,7 +105,7 @@ export class RemoteCpaSession extends EventEmitter {
 
   static async open(r: CpaSessionRequest): Promise<RemoteCpaSession> {
     const timeoutMs = r.timeoutMs ?? 3000;
-    const ws = await open(r.url, timeoutMs);
+    const ws = await open(r.url, timeoutMs, r.ca);
     try {
       const reply = firstReply(ws, timeoutMs);
       ws.send(

@@ -1,6 +1,7 @@
 // The CPA engine as an iraCPA-compatible WebSocket service, with a real client on loopback: the protocol's
 // requests and error codes, the same events as `cpa analyze` on the dev corpus, configurations shared
 // through the catalog, and 10,000 malformed messages that change nothing.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -297,4 +298,53 @@ test('the live tap client: a connection lost mid-call falls back to the in-proce
   // in time order, no event twice
   expect(events.map((e) => e.at_ms)).toEqual([...events.map((e) => e.at_ms)].sort((x, y) => x - y));
   await start(); // afterEach closes a server
+});
+
+test('wss:// with a certificate and key: a session over TLS decides as over ws://', async () => {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  const tls = new CpaServer({
+    host: '127.0.0.1',
+    port: 0,
+    log: createLogger('silent'),
+    configs: cpaConfigStore(loadConfig({ env: {} }), catalog),
+    tls: { cert: readFileSync(cert), key: readFileSync(key) },
+  });
+  const { url: wss } = await tls.listen();
+  try {
+    expect(wss).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    await setCpaParams(url, 'acme', 'tls', {});
+    // an unknown CA is refused by the client, the right one is taken
+    await expect(RemoteCpaSession.open({ url: wss, tenant: 'acme', config: 'tls' })).rejects.toThrow(/self.signed|certificate/i);
+    const s = await RemoteCpaSession.open({ url: wss, tenant: 'acme', config: 'tls', ca: readFileSync(cert) });
+    const got: Record<string, unknown>[] = [];
+    s.on('result', (r) => got.push(r));
+    s.push(new Int16Array(8000 * 4));
+    s.stop();
+    await s.closed();
+    expect(got[0]).toMatchObject({ result: 'LV', decision: true });
+  } finally {
+    await tls.close();
+  }
 });
