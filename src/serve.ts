@@ -38,7 +38,8 @@ export interface Service {
   /** The CPA WebSocket server ('' / undefined when cpa.server.enabled is false), e.g. ws://127.0.0.1:8765. */
   cpaServerUrl: string;
   cpaServer: CpaServer | undefined;
-  stop(): Promise<void>;
+  /** keepCalls: leave calls up for the next start to take over (SIGTERM); otherwise hang them up. */
+  stop(opts?: { keepCalls?: boolean }): Promise<void>;
 }
 
 /** A part of the service could not start: which part, and the system's own reason. */
@@ -76,6 +77,7 @@ class Parts {
  */
 export async function startService(cfg: Config, log: Logger = createLogger(cfg.log.level)): Promise<Service> {
   const parts = new Parts(log);
+  const stopping = { keepCalls: false };
   try {
     const cpa = cpaSettings(cfg);
     const linkSecret = cfg.portal.linkSecret ?? randomBytes(32).toString('base64url');
@@ -89,7 +91,9 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     const isActive = (uniqueid: string) => live.calls?.stasis.isActive(uniqueid) ?? false;
     const onRegistered = (r: { source: string }) => (metrics.recordings.inc({ source: r.source }), outbox.kick());
     const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered, isActive, log }));
-    const calls = (live.calls = await parts.start('calls', () => startCalls(cfg, { ...cpa, catalog, recorder: recorder.recorder, log })));
+    const calls = (live.calls = await parts.start('calls', () =>
+      startCalls(cfg, { ...cpa, catalog, recorder: recorder.recorder, log, keepCallsOnStop: () => stopping.keepCalls }),
+    ));
     watchCalls(metrics, calls.stasis);
     const a = cfg.agi;
     const agi = a.enabled
@@ -142,7 +146,10 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         monitor,
       },
       ...{ portalUrl: portal.url, agiUrl: agi?.url ?? '', agi: agi?.agi, cpaServerUrl: cpaServer?.url ?? '', cpaServer: cpaServer?.server },
-      stop: () => parts.stopAll(),
+      stop: (opts) => {
+        stopping.keepCalls = opts?.keepCalls ?? false;
+        return parts.stopAll();
+      },
     };
   } catch (e) {
     await parts.stopAll();

@@ -266,6 +266,16 @@ export class CallSession {
     this.onEnded = cb;
   }
 
+  /**
+   * The service is stopping but the call goes on (Asterisk keeps recording it): remove the tap, take no
+   * more actions, report nothing. The next start takes the call over (StasisApp.reconcile).
+   */
+  async detach(): Promise<void> {
+    this.actions?.cancel();
+    this.onEnded = undefined;
+    await this.tap?.stop('service stopping, the call goes on');
+  }
+
   async start(): Promise<void> {
     const { ari, log } = this.o;
     try {

@@ -25,7 +25,14 @@ export interface Calls {
  */
 export async function startCalls(
   cfg: Config,
-  d: { params: CpaParams | undefined; configs: ReadonlyMap<string, CpaParams>; catalog: Catalog; recorder: Recorder; log: Logger },
+  d: {
+    params: CpaParams | undefined;
+    configs: ReadonlyMap<string, CpaParams>;
+    catalog: Catalog;
+    recorder: Recorder;
+    log: Logger;
+    keepCallsOnStop?: () => boolean;
+  },
 ): Promise<Calls> {
   const { log, catalog, recorder } = d;
   let rtp: RtpReceiver | undefined;
@@ -98,7 +105,10 @@ export async function startCalls(
     rtp,
     rtpTarget,
     async stop() {
-      await stasis.shutdown().catch(() => undefined);
+      if (d.keepCallsOnStop?.()) {
+        const n = await stasis.detach().catch(() => 0);
+        if (n) log.info({ calls: n }, 'stopping with calls up: Asterisk keeps recording them, the next start takes them over');
+      } else await stasis.shutdown().catch(() => undefined);
       ari.stop();
       rtp?.close();
     },

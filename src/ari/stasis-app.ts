@@ -258,4 +258,13 @@ export class StasisApp extends EventEmitter {
   async shutdown(): Promise<void> {
     await Promise.all([...this.sessions].map((s) => s.teardown('service shutdown')));
   }
+
+  /** Stop serving calls but leave them up (SIGTERM): each is taken over by the next start. */
+  async detach(): Promise<number> {
+    const n = this.sessions.size;
+    await Promise.all([...this.sessions].map((s) => s.detach()));
+    this.sessions.clear();
+    this.byChannel.clear();
+    return n;
+  }
 }

@@ -3,6 +3,7 @@ import { createLogger } from '../log';
 import { startService } from '../serve';
 import type { Command } from './command';
 
+const STOP_BOUND_MS = 15_000;
 // A uniqueid (epoch.sequence) in an error's text: which call an unhandled rejection belongs to.
 const UNIQUEID = /\b(\d{9,11}\.\d+)/;
 
@@ -14,7 +15,8 @@ export const serve: Command = {
   --config FILE   JSON config file (also DC_CONFIG); environment variables override it
 Exits 78 on a bad configuration and 1 when a part cannot start (a port in use, a catalog directory that is
 read-only or full), naming the part and the system's reason.
-Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges destroyed.`,
+SIGTERM (systemd stop/restart) stops within 15 s and leaves calls in progress up: Asterisk keeps recording them
+and the next start takes them over and catalogues them. SIGINT (Ctrl-C) hangs them up.`,
   options: { config: { type: 'string' } },
   async run(values) {
     const cfg = loadConfig({ file: values.config as string | undefined });
@@ -40,12 +42,23 @@ Stops cleanly on SIGINT/SIGTERM: calls in progress are hung up and their bridges
     const running = svc;
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
-        log.info({ signal: sig }, 'stopping');
-        void running.stop().finally(resolve);
+        const keepCalls = sig === 'SIGTERM';
+        log.info({ signal: sig, keepCalls }, 'stopping');
+        // Bounded: whatever is not finished by then, the next start finishes (rows written ahead, takeover).
+        const cap = setTimeout(() => {
+          log.warn({ afterMs: STOP_BOUND_MS }, 'stop took too long; exiting, the next start finishes the rest');
+          resolve();
+        }, STOP_BOUND_MS);
+        void running.stop({ keepCalls }).finally(() => {
+          clearTimeout(cap);
+          resolve();
+        });
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
     });
+    // Nothing of ours may keep the process up once stopped (a socket a stop step could not close).
+    setTimeout(() => process.exit(0), 200).unref();
     return 0;
   },
 };

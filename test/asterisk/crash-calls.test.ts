@@ -111,3 +111,24 @@ test('kill -9 while 5 calls ring, restart: the cut-off calls are hung up, catalo
   await expectNoLeftovers();
   await svc.kill('SIGTERM');
 }, 180_000);
+
+test('SIGTERM with 20 bridged calls up: the service stops within its bound, the calls go on, the next start takes them over and catalogues all 20', async () => {
+  const svc = service();
+  await svc.startConnected();
+  const ani = '3125550903';
+  const calls = runSipp({ dial: '*1234175551234', ani, talkMs: 14_000, calls: 20, concurrent: 20, rate: 20, localPort: 5800 });
+  await waitFor('20 calls bridged', async () => (await ourBridges()).filter((b) => b.channels.length === 2).length === 20, 30_000, 200);
+  const t0 = Date.now();
+  const code = await svc.kill('SIGTERM');
+  expect(code).toBe(0);
+  expect(Date.now() - t0).toBeLessThan(16_000);
+  // nothing was hung up: the 20 calls are still bridged in Asterisk
+  expect((await ourBridges()).filter((b) => b.channels.length === 2)).toHaveLength(20);
+  await svc.startConnected();
+  const r = await calls;
+  expect(r).toMatchObject({ successful: 20, failed: 0 });
+  await expectCataloguedAndDelivered(ani, 20);
+  await expectNoLeftovers();
+  expect(svc.logs.filter((l) => l.msg === 'call taken over after a restart')).toHaveLength(20);
+  await svc.kill('SIGTERM');
+}, 180_000);
