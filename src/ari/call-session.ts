@@ -307,16 +307,21 @@ export class CallSession {
       ari.playOnChannel(this.o.callerChannelId, 'tone:ring', this.ids.ringback).catch(() => undefined);
       this.state = 'dialing';
       const endpoint = this.o.endpoint.replace('${NUMBER}', this.o.dnis);
-      await ari.originate({
-        endpoint,
-        app: this.o.app,
-        appArgs: `${CALLEE_ARG},${this.o.callerChannelId}`,
-        channelId: this.ids.callee,
-        otherChannelId: this.ids.calleeOther,
-        callerId: this.o.ani,
-        timeoutSec: this.o.dialTimeoutSec,
-        originator: this.o.callerChannelId,
-      });
+      await ari
+        .originate({
+          endpoint,
+          app: this.o.app,
+          appArgs: `${CALLEE_ARG},${this.o.callerChannelId}`,
+          channelId: this.ids.callee,
+          otherChannelId: this.ids.calleeOther,
+          callerId: this.o.ani,
+          timeoutSec: this.o.dialTimeoutSec,
+          originator: this.o.callerChannelId,
+        })
+        .catch((e: Error) => {
+          // "Allocation failed" alone does not tell an admin that the trunk's name is wrong.
+          throw new Error(`could not dial ${endpoint} (dial.endpoint ${this.o.endpoint}): ${e.message}`);
+        });
       this.calleeCreated = true;
       log.info({ endpoint, callee: this.ids.callee }, 'dialing callee');
       if (this.isEnding()) void this.cleanupLate();

@@ -5,6 +5,7 @@ import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
 import { routesOf } from '../config';
 import { Catalog } from '../recordings';
+import { amiAction } from '../ami';
 import type { Command } from './command';
 
 interface Check {
@@ -21,13 +22,59 @@ async function checkAri(url: string, user: string, pass: string): Promise<Check>
       headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
       signal: AbortSignal.timeout(3000),
     });
-    if (res.status === 401) return { name: 'ARI', ok: false, detail: `${url}: 401, check ari.username/ari.password against ari.conf` };
+    if (res.status === 401)
+      return {
+        name: 'ARI',
+        ok: false,
+        detail: `${url}: user "${user}" refused (401): check ari.username (DC_ARI_USER) and ari.password against ari.conf`,
+      };
     if (!res.ok) return { name: 'ARI', ok: false, detail: `${url}: HTTP ${res.status}` };
     const info = (await res.json()) as { system?: { version?: string } };
     return { name: 'ARI', ok: true, detail: `${url}: Asterisk ${info.system?.version ?? '?'}` };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     return { name: 'ARI', ok: false, detail: `${url}: ${cause} (is Asterisk running with http.conf enabled?)` };
+  }
+}
+
+/** The endpoint DC_DIAL_ENDPOINT dials through, asked of ARI (PJSIP/${NUMBER}@trunk -> PJSIP/trunk). */
+async function checkDialEndpoint(endpoint: string, url: string, user: string, pass: string): Promise<Check> {
+  const name = 'dial endpoint';
+  const m = /^([A-Za-z0-9_]+)\/(?:\$\{NUMBER\}@([^/@]+)|([^/$]+)\/)/.exec(endpoint);
+  if (!m || m[1] === 'Local')
+    return { name, ok: true, detail: `${endpoint} (not checked: ${m?.[1] === 'Local' ? 'a dialplan context' : 'no endpoint name in it'})` };
+  const [tech, resource] = [m[1]!, (m[2] ?? m[3])!];
+  try {
+    const res = await fetch(new URL(`/ari/endpoints/${encodeURIComponent(tech)}/${encodeURIComponent(resource)}`, url), {
+      headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (res.status === 404)
+      return {
+        name,
+        ok: false,
+        detail: `${endpoint}: Asterisk has no endpoint ${tech}/${resource} (pjsip.conf); calls would be answered, then hung up`,
+      };
+    if (!res.ok) return { name, ok: false, detail: `${endpoint}: ARI answered ${res.status} for ${tech}/${resource}` };
+    const ep = (await res.json()) as { state?: string };
+    return { name, ok: true, detail: `${endpoint}: ${tech}/${resource} exists (${ep.state ?? 'state unknown'})` };
+  } catch (e) {
+    return { name, ok: false, detail: `${endpoint}: could not ask ARI (${(e as Error).message})` };
+  }
+}
+
+/** AMI, which the recording keys (*1/*2/*3) need: a manager.conf user that logs in. */
+async function checkAmi(o: { host: string; port: number; username: string; secret: string }): Promise<Check> {
+  const name = 'AMI';
+  try {
+    await amiAction({ ...o, timeoutMs: 3000 }, { Action: 'Ping' });
+    return { name, ok: true, detail: `${o.host}:${o.port}: user "${o.username}" logged in` };
+  } catch (e) {
+    return {
+      name,
+      ok: false,
+      detail: `${o.host}:${o.port} as "${o.username}": ${(e as Error).message} (the recording keys need a manager.conf user: see asterisk-conf/manager.conf, or set DC_RECORDING_KEYS_PAUSE/_RESUME/_STOP to '')`,
+    };
   }
 }
 
@@ -69,6 +116,9 @@ Exit code 0 when every check passes, 1 otherwise.`,
         });
       }
       checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
+      checks.push(await checkDialEndpoint(cfg.dial.endpoint, cfg.ari.url, cfg.ari.username, cfg.ari.password));
+      const k = cfg.recordingKeys;
+      if (k.pause || k.resume || k.stop) checks.push(await checkAmi(cfg.ami));
       checks.push(checkDir('recordings dir', cfg.recordings.localDir));
       try {
         const ff = resolveFfmpeg();

@@ -24,13 +24,16 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dc-crash-calls-'));
 });
 
+const children: ChildService[] = [];
 afterEach(async () => {
+  // A failed test must not leave a service on the app's ARI name for the next file.
+  for (const c of children.splice(0)) await c.kill('SIGKILL');
   await rx.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function service(): ChildService {
-  return new ChildService({
+  const c = new ChildService({
     DC_CATALOG_FILE: join(dir, 'catalog.sqlite'),
     DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
     DC_WEBHOOK_URL: rx.url,
@@ -45,6 +48,8 @@ function service(): ChildService {
     DC_RECOVER_EVERY_MS: '2000',
     DC_LOG_LEVEL: 'info',
   });
+  children.push(c);
+  return c;
 }
 
 async function ourBridges(): Promise<{ id: string; channels: string[] }[]> {
@@ -52,7 +57,7 @@ async function ourBridges(): Promise<{ id: string; channels: string[] }[]> {
 }
 
 /** Waits until the catalog holds `n` finished recordings of `ani` (each uniqueid once) and the receiver got each. */
-async function expectCataloguedAndDelivered(ani: string, n: number): Promise<void> {
+async function expectCataloguedAndDelivered(ani: string, n: number, svc?: ChildService): Promise<void> {
   const cat = new Catalog(join(dir, 'catalog.sqlite'));
   try {
     const recs = await waitFor(
@@ -64,7 +69,15 @@ async function expectCataloguedAndDelivered(ani: string, n: number): Promise<voi
       },
       90_000,
       250,
-    );
+    ).catch((e: Error) => {
+      // Say what was there: rows and their states, deliveries, and what the service complained about.
+      const r = cat.listRecordings({ ani, limit: 1000 });
+      const states = r.map((x) => x.state).join(',');
+      const complaints = (svc?.logs ?? []).filter((l) => (l.level as number) >= 40).map((l) => `${String(l.msg)} ${String(l.err ?? '')}`);
+      throw new Error(
+        `${e.message}: ${r.length} rows (${states}), ${cat.openRecordings().length} open, ${rx.delivered.size} delivered; warnings: ${complaints.slice(0, 15).join(' | ')}`,
+      );
+    });
     expect(new Set(recs.map((r) => r.uniqueid)).size).toBe(n);
     expect(cat.openRecordings()).toEqual([]);
     // duplicates at the receiver only ever repeat a key
@@ -85,7 +98,7 @@ test('kill -9 with 20 bridged calls up, restart: the calls go on, all 20 catalog
   await svc.startConnected();
   const r = await calls;
   expect(r).toMatchObject({ successful: 20, failed: 0 });
-  await expectCataloguedAndDelivered(ani, 20);
+  await expectCataloguedAndDelivered(ani, 20, svc);
   await expectNoLeftovers();
   expect(svc.logs.filter((l) => l.msg === 'call taken over after a restart')).toHaveLength(20);
   await svc.kill('SIGTERM');
@@ -107,7 +120,7 @@ test('kill -9 while 5 calls ring, restart: the cut-off calls are hung up, catalo
   await svc.startConnected();
   const r = await calls;
   expect(r.successful + r.failed).toBe(5);
-  await expectCataloguedAndDelivered(ani, 5);
+  await expectCataloguedAndDelivered(ani, 5, svc);
   await expectNoLeftovers();
   await svc.kill('SIGTERM');
 }, 180_000);
@@ -127,7 +140,7 @@ test('SIGTERM with 20 bridged calls up: the service stops within its bound, the 
   await svc.startConnected();
   const r = await calls;
   expect(r).toMatchObject({ successful: 20, failed: 0 });
-  await expectCataloguedAndDelivered(ani, 20);
+  await expectCataloguedAndDelivered(ani, 20, svc);
   await expectNoLeftovers();
   expect(svc.logs.filter((l) => l.msg === 'call taken over after a restart')).toHaveLength(20);
   await svc.kill('SIGTERM');
