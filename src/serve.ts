@@ -92,7 +92,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     const onRegistered = (r: { source: string }) => (metrics.recordings.inc({ source: r.source }), outbox.kick());
     const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered, isActive, log }));
     const calls = (live.calls = await parts.start('calls', () =>
-      startCalls(cfg, { ...cpa, catalog, recorder: recorder.recorder, log, keepCallsOnStop: () => stopping.keepCalls }),
+      startCalls(cfg, { params: cpa.params, catalog, recorder: recorder.recorder, log, keepCallsOnStop: () => stopping.keepCalls }),
     ));
     watchCalls(metrics, calls.stasis);
     const a = cfg.agi;

@@ -4,11 +4,12 @@
 // sending the frame that held the deciding sample to receiving its result. Prints p50/p99/max and the
 // server's CPU. Bounded: every session ends after `seconds` of audio.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteCpaSession, setCpaParams } from '../../src/cpa-server/client';
 import { Signal } from '../lib/signals';
+import { cpuSeconds } from '../lib/proc-cpu';
 
 const sessions = Number(process.argv[2] ?? 500);
 const seconds = Number(process.argv[3] ?? 10);
@@ -30,12 +31,6 @@ function call(kind: number): Int16Array {
 }
 
 const pct = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.max(0, Math.ceil(q * a.length) - 1))]!;
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-bench-cpa-ws-'));

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from '../../src/recordings';
-import { SANDBOX_ARI_PASSWORD } from '../../src/config';
+import { ariGet } from './sandbox-ari';
+import { cpuSeconds } from './proc-cpu';
 import { ChildService } from './child-service';
 import { runSipp, type SippResult } from './sipp-caller';
 import { waitFor } from './wait';
@@ -58,24 +59,6 @@ const MACHINE_ANI = '3125550800';
 
 const pct = (a: number[], q: number) =>
   a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(q * a.length) - 1)] : undefined;
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100; // clock ticks (USER_HZ 100)
-  } catch {
-    return 0;
-  }
-}
-
-async function ari<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:8088/ari${path}`, {
-    headers: { authorization: `Basic ${Buffer.from(`dialplan-companion:${SANDBOX_ARI_PASSWORD}`).toString('base64')}` },
-  });
-  return (await res.json()) as T;
-}
 
 export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-call-load-'));
@@ -162,9 +145,9 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
         });
       }
     }
-    await waitFor('Asterisk settled', async () => (await ari<unknown[]>('/channels')).length === 0, 20_000, 500).catch(() => undefined);
-    const channels = (await ari<unknown[]>('/channels')).length;
-    const bridges = (await ari<unknown[]>('/bridges')).length;
+    await waitFor('Asterisk settled', async () => (await ariGet<unknown[]>('/channels')).length === 0, 20_000, 500).catch(() => undefined);
+    const channels = (await ariGet<unknown[]>('/channels')).length;
+    const bridges = (await ariGet<unknown[]>('/bridges')).length;
     const result: CallLoadResult = {
       calls: o.calls,
       sipp,

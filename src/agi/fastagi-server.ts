@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { peerAllowed, sameSecret } from '../net/access';
 import {
   AgiProtocolError,
   MAX_ENV_LINES,
@@ -13,11 +13,6 @@ import {
   type AgiEnvironment,
   type AgiReply,
 } from './protocol';
-
-function sameSecret(a: string, b: string): boolean {
-  const h = (x: string) => createHash('sha256').update(x).digest();
-  return timingSafeEqual(h(a), h(b));
-}
 
 /** What a script sees of its call: the environment and a command channel back to Asterisk. */
 export interface AgiCall {
@@ -63,11 +58,6 @@ export interface FastAgiStats {
   refused: number;
 }
 
-/** ::ffff:127.0.0.1 and 127.0.0.1 are the same peer. */
-export function normalizeAddress(a: string | undefined): string {
-  return (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-}
-
 /**
  * A FastAGI server (what `AGI(agi://host:port/script)` connects to). One connection per AGI() call: read the
  * environment, run the named script, close. Anything that is not the AGI protocol closes that connection
@@ -107,7 +97,7 @@ export class FastAgiServer {
 
   private accept(socket: Socket): void {
     const allow = this.o.allowFrom;
-    if (allow && !allow.map(normalizeAddress).includes(normalizeAddress(socket.remoteAddress))) {
+    if (allow && !peerAllowed(socket.remoteAddress, allow)) {
       this.stats.refused++;
       this.o.onSession?.('', 'refused');
       this.o.log.warn({ remote: socket.remoteAddress, allowFrom: allow }, 'FastAGI connection refused: address not in agi.allowFrom');

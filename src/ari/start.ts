@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { CpaParams } from '../cpa';
 import { resolveParams } from '../cpa';
 import { setCpaParams } from '../cpa-server/client';
+import { cpaConfigStore } from '../cpa-server/start';
 import type { Logger } from '../log';
 import { amiAction } from '../ami';
 import { RtpReceiver } from '../media';
@@ -27,7 +28,6 @@ export async function startCalls(
   cfg: Config,
   d: {
     params: CpaParams | undefined;
-    configs: ReadonlyMap<string, CpaParams>;
     catalog: Catalog;
     recorder: Recorder;
     log: Logger;
@@ -63,7 +63,7 @@ export async function startCalls(
             service: c.serviceUrl ? { url: c.serviceUrl, config: c.serviceConfig } : undefined,
           }
         : undefined,
-    cpaConfigs: namedCpaConfigs(d.configs, catalog),
+    cpaConfigs: namedCpaConfigs(cfg, catalog),
     backpressure: { maxConcurrentCalls: c.maxConcurrentCalls, maxAriLatencyMs: c.maxAriLatencyMs, ariLatencyMs },
     knownCall: (uniqueid) => knownCall(catalog, uniqueid, cfg.recordings.asteriskDir),
     openCalls: () => catalog.openRecordings().flatMap((r) => (r.uniqueid ? [r.uniqueid] : [])),
@@ -139,22 +139,18 @@ function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string): Kno
   };
 }
 
-/** Named CPA configurations for live calls: the config file's, then those saved through the CPA server. */
-function namedCpaConfigs(
-  file: ReadonlyMap<string, CpaParams>,
-  catalog: Catalog,
-): { get(name: string): CpaParams | undefined; keys(): Iterable<string> } {
+/** Named CPA configurations for live calls: the same store the CPA server uses (the config file's, then saved ones). */
+function namedCpaConfigs(cfg: Config, catalog: Catalog): { get(name: string): CpaParams | undefined; keys(): Iterable<string> } {
+  const store = cpaConfigStore(cfg, catalog);
   return {
     get(name) {
-      const fixed = file.get(name);
-      if (fixed) return fixed;
-      const saved = catalog.cpaConfigs.get(name);
+      const c = store.get(name);
       try {
-        return saved ? resolveParams(saved.params) : undefined;
+        return c ? resolveParams(c.params) : undefined;
       } catch {
         return undefined; // saved under an older engine with a parameter it no longer takes
       }
     },
-    keys: () => [...file.keys(), ...catalog.cpaConfigs.list().map((x) => x.key)],
+    keys: () => store.keys(),
   };
 }

@@ -209,6 +209,8 @@ export class StasisApp extends EventEmitter {
     const { ari, log } = this.o;
     const [channels, bridges] = await Promise.all([ari.listChannels(), ari.listBridges()]);
     const alive = new Map(channels.map((c) => [c.id, c]));
+    const bridgeById = new Map(bridges.map((b) => [b.id, b]));
+    const adopted: { session: CallSession; caller: string; callee: string }[] = [];
     // Callers (uniqueids) that own something of ours in Asterisk but no session here.
     const callers = new Set<string>();
     for (const id of [...alive.keys(), ...bridges.map((b) => b.id)]) {
@@ -220,10 +222,10 @@ export class StasisApp extends EventEmitter {
       if (this.byChannel.has(caller)) continue; // a StasisStart arrived meanwhile
       const ids = callIds(caller);
       const callerCh = alive.get(caller);
-      const bridge = bridges.find((b) => b.id === ids.bridge);
+      const bridge = bridgeById.get(ids.bridge);
       const known = this.o.knownCall?.(caller);
       const tapIds = [ids.snoop, ids.tapMedia].filter((id) => alive.has(id));
-      const tapBridge = bridges.some((b) => b.id === ids.tapBridge);
+      const tapBridge = bridgeById.has(ids.tapBridge);
       // The old tap is useless without the process that read it.
       await Promise.all([
         ...tapIds.map((id) => ari.hangup(id).catch(ignoreGone(log, 'orphan tap channel'))),
@@ -236,11 +238,7 @@ export class StasisApp extends EventEmitter {
         const session = this.newSession(caller, callerCh.name, known?.ani ?? '', known?.dnis ?? '', callLog);
         session.adopt({ recordingFile: known?.recordingFile, linkedid: known?.linkedid, startedAt: known?.startedAt });
         this.stats.adopted++;
-        // A hangup while we were away has no event left to tell us: check once more now that we listen.
-        const still = await ari.listChannels().catch(() => channels);
-        const ids2 = new Set(still.map((c) => c.id));
-        if (!ids2.has(caller)) void session.channelGone(caller);
-        else if (!ids2.has(ids.callee)) void session.channelGone(ids.callee);
+        adopted.push({ session, caller, callee: ids.callee });
         continue;
       }
       const left = [caller, ids.callee, ids.calleeOther].filter((id) => alive.has(id));
@@ -251,6 +249,14 @@ export class StasisApp extends EventEmitter {
         bridge ? ari.destroyBridge(ids.bridge).catch(ignoreGone(log, 'orphan bridge')) : undefined,
       ]);
       this.stats.orphansRemoved += left.length + tapIds.length + (bridge ? 1 : 0) + (tapBridge ? 1 : 0);
+    }
+    if (!adopted.length) return;
+    // A hangup while we were away (or while we looked) has no event left to tell us: check once more, now
+    // that the taken-over calls are ours and their events are routed to them.
+    const still = new Set((await ari.listChannels().catch(() => channels)).map((c) => c.id));
+    for (const a of adopted) {
+      if (!still.has(a.caller)) void a.session.channelGone(a.caller);
+      else if (!still.has(a.callee)) void a.session.channelGone(a.callee);
     }
   }
 

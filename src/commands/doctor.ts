@@ -16,12 +16,17 @@ interface Check {
   warn?: boolean;
 }
 
+/** One ARI GET with the configured credentials, bounded to 3 s. */
+function ariRequest(url: string, path: string, user: string, pass: string): Promise<Response> {
+  return fetch(new URL(path, url), {
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
+    signal: AbortSignal.timeout(3000),
+  });
+}
+
 async function checkAri(url: string, user: string, pass: string): Promise<Check> {
   try {
-    const res = await fetch(new URL('/ari/asterisk/info', url), {
-      headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
-      signal: AbortSignal.timeout(3000),
-    });
+    const res = await ariRequest(url, '/ari/asterisk/info', user, pass);
     if (res.status === 401)
       return {
         name: 'ARI',
@@ -45,10 +50,7 @@ async function checkDialEndpoint(endpoint: string, url: string, user: string, pa
     return { name, ok: true, detail: `${endpoint} (not checked: ${m?.[1] === 'Local' ? 'a dialplan context' : 'no endpoint name in it'})` };
   const [tech, resource] = [m[1]!, (m[2] ?? m[3])!];
   try {
-    const res = await fetch(new URL(`/ari/endpoints/${encodeURIComponent(tech)}/${encodeURIComponent(resource)}`, url), {
-      headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` },
-      signal: AbortSignal.timeout(3000),
-    });
+    const res = await ariRequest(url, `/ari/endpoints/${encodeURIComponent(tech)}/${encodeURIComponent(resource)}`, user, pass);
     if (res.status === 404)
       return {
         name,

@@ -1,6 +1,6 @@
 // The iraCPA WebSocket protocol as dialers speak it: JSON text frames for requests and results, binary
 // frames of 16-bit little-endian PCM for audio. This module only reads and checks messages; no I/O.
-import { CpaParamError, resolveParams, type CpaParams } from '../cpa';
+import { CpaParamError, resolveParams, type CpaEvent, type CpaParams } from '../cpa';
 
 /** iraCPA result codes for errors (the document's), and ours for the limits it does not name. */
 export const ERROR = {
@@ -185,4 +185,14 @@ export class EnergyPattern {
       })
       .join('');
   }
+}
+
+/** What a result carries beyond the engine's event (server.ts fills them). */
+export const RESULT_FIELDS = ['reason', 'break', 'max_energy', 'pattern', 'duration', 'request_count', 'real_time', 'call_uuid'] as const;
+
+/** The engine's event inside a result: the protocol's own fields taken away. */
+export function engineEvent(result: object): CpaEvent {
+  return Object.fromEntries(
+    Object.entries(result).filter(([k]) => !(RESULT_FIELDS as readonly string[]).includes(k)),
+  ) as unknown as CpaEvent;
 }

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CpaSession, type CpaEvent, type CpaParams } from '../cpa';
+import { CpaSession, liveParams, type CpaEvent, type CpaParams } from '../cpa';
 import { encodeWav } from '../media';
 import type { Logger } from '../log';
 import { ERROR, EnergyPattern, ProtocolError, checkParams, configKey, parseRequest, type CpaRequest, type SavedConfig } from './protocol';
@@ -171,7 +171,6 @@ class Connection {
   private idle: NodeJS.Timeout | undefined;
   private grace: NodeJS.Timeout | undefined;
   private closed = false;
-  private starting = false;
   private voice: Int16Array[] | undefined;
   private odd: Buffer | undefined;
   private frames = 0;
@@ -260,17 +259,10 @@ class Connection {
         this.log.info({ tenant: r.tenant, config: r.name }, 'CPA configuration saved');
         return this.reply({ result: 'OK', reason: `configuration ${configKey(r.tenant, r.name)} saved` });
       }
-      if (this.session || this.starting)
-        throw new ProtocolError(ERROR.missingFields, 'a CPA session is already running on this connection');
-      this.starting = true;
-      try {
-        await this.begin(r);
-      } finally {
-        this.starting = false;
-      }
+      // Requests run one at a time (the queue in start()): no other can be starting a session now.
+      if (this.session) throw new ProtocolError(ERROR.missingFields, 'a CPA session is already running on this connection');
+      await this.begin(r);
     } catch (e) {
-      if (e instanceof ProtocolError) return this.fail(e);
-      if ((e as { code?: string }).code === ERROR.cannotSave) return this.fail(new ProtocolError(ERROR.cannotSave, (e as Error).message));
       this.fail(e);
     }
   }
@@ -290,8 +282,8 @@ class Connection {
     this.callUuid = r.callUuid ?? randomUUID();
     this.params = params;
     this.config = config;
-    // Live use speaks iraCPA codes; report_events filters what is sent, not what is analysed.
-    this.session = new CpaSession({ ...params, voxeo_results: false, report_events: [] }, r.sampleRate);
+    // report_events filters what is sent (send() below), not what is analysed.
+    this.session = new CpaSession(liveParams(params), r.sampleRate);
     this.pattern = new EnergyPattern(r.sampleRate / 10);
     if (config.log_voice) this.voice = [];
     this.log = this.o.log.child({ call_uuid: this.callUuid, tenant: r.tenant, config: r.name, pod_id: r.podId });

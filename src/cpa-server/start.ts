@@ -4,13 +4,20 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Catalog } from '../recordings';
 import { ERROR, ProtocolError, type SavedConfig } from './protocol';
-import { CpaServer, type ConfigStore } from './server';
+import { CpaServer } from './server';
+
+/** The store as the catalog backs it: synchronous, and it can list its names. */
+export interface CatalogConfigs {
+  get(key: string): SavedConfig | undefined;
+  set(key: string, config: SavedConfig): void;
+  keys(): string[];
+}
 
 /**
  * Named configurations for the CPA server: the config file's cpa.configs (read-only here: change them in
  * the file) and, beside them, those saved with set_cpa_params in the catalog's database.
  */
-export function cpaConfigStore(cfg: Config, catalog: Catalog): ConfigStore {
+export function cpaConfigStore(cfg: Config, catalog: Catalog): CatalogConfigs {
   const file = cfg.cpa.configs;
   return {
     get: (key) =>
@@ -27,6 +34,7 @@ export function cpaConfigStore(cfg: Config, catalog: Catalog): ConfigStore {
         throw new ProtocolError(ERROR.cannotSave, `configuration ${key} could not be saved: ${(e as Error).message}`);
       }
     },
+    keys: () => [...Object.keys(file), ...catalog.cpaConfigs.list().map((x) => x.key)],
   };
 }
 

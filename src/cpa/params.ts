@@ -191,3 +191,11 @@ export function resolveParams(input: Record<string, unknown> = {}): CpaParams {
   }
   return out;
 }
+
+/**
+ * Parameters for live use (a call's tap, the CPA server): iraCPA codes, and every event reaches the
+ * caller, whose actions need them; Voxeo names and report_events are output options of the file tools.
+ */
+export function liveParams(p: CpaParams): CpaParams {
+  return p.voxeo_results || p.report_events.length ? { ...p, voxeo_results: false, report_events: [] } : p;
+}

@@ -26,45 +26,67 @@ const FORMAT_ALAW = 6;
 const FORMAT_ULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
+export interface WavFormat {
+  tag: number;
+  channels: number;
+  rate: number;
+  byteRate: number;
+  bits: number;
+}
+
 /**
- * Reads a RIFF/WAVE file: PCM 16-bit, mu-law or A-law, any rate; multi-channel is mixed down to mono.
- * Chunks are walked by their sizes, so LIST/fact chunks before 'data' are skipped.
+ * Where the audio is: the fmt chunk and the data chunk's offset and declared size. Chunks are walked by their
+ * sizes, so LIST/fact chunks before 'data' are skipped. `head` may be only the start of the file.
  */
-export function parseWav(buf: Buffer): WavInfo {
-  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
+export function wavLayout(head: Buffer): { fmt: WavFormat; dataOffset: number; dataSize: number } {
+  if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') {
     throw new AudioFormatError('not a WAV file (no RIFF/WAVE header)');
   }
   let off = 12;
-  let fmt: { tag: number; channels: number; rate: number; bits: number } | undefined;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
+  let fmt: WavFormat | undefined;
+  while (off + 8 <= head.length) {
+    const id = head.toString('ascii', off, off + 4);
+    const size = head.readUInt32LE(off + 4);
     const body = off + 8;
     if (id === 'fmt ') {
-      if (size < 16 || body + 16 > buf.length) throw new AudioFormatError('WAV fmt chunk too short');
-      let tag = buf.readUInt16LE(body);
-      if (tag === FORMAT_EXTENSIBLE && size >= 40) tag = buf.readUInt16LE(body + 24);
-      fmt = { tag, channels: buf.readUInt16LE(body + 2), rate: buf.readUInt32LE(body + 4), bits: buf.readUInt16LE(body + 14) };
+      if (size < 16 || body + 16 > head.length) throw new AudioFormatError('WAV fmt chunk too short');
+      let tag = head.readUInt16LE(body);
+      if (tag === FORMAT_EXTENSIBLE && size >= 40 && body + 26 <= head.length) tag = head.readUInt16LE(body + 24);
+      fmt = {
+        tag,
+        channels: head.readUInt16LE(body + 2),
+        rate: head.readUInt32LE(body + 4),
+        byteRate: head.readUInt32LE(body + 8),
+        bits: head.readUInt16LE(body + 14),
+      };
     } else if (id === 'data') {
       if (!fmt) throw new AudioFormatError('WAV data chunk before fmt chunk');
-      const available = buf.length - body;
-      const dataBytes = Math.min(size, available);
-      return decode(buf.subarray(body, body + dataBytes), fmt, size, size !== available && size > available);
+      return { fmt, dataOffset: body, dataSize: size };
     }
     off = body + size + (size & 1);
   }
   throw new AudioFormatError(fmt ? 'WAV file has no data chunk' : 'WAV file has no fmt chunk');
 }
 
-function decode(
-  data: Buffer,
-  fmt: { tag: number; channels: number; rate: number; bits: number },
-  declared: number,
-  truncated: boolean,
-): WavInfo {
-  const { tag, channels, rate, bits } = fmt;
+/** The encodings, channel counts and rates this project reads; anything else is named. */
+export function checkWavFormat({ tag, channels, rate, bits }: WavFormat): void {
   if (channels < 1 || channels > 8) throw new AudioFormatError(`unsupported channel count ${channels}`);
   if (rate < 4000 || rate > 192000) throw new AudioFormatError(`unsupported sample rate ${rate}`);
+  const ok = (tag === FORMAT_PCM && (bits === 16 || bits === 8)) || ((tag === FORMAT_ULAW || tag === FORMAT_ALAW) && bits === 8);
+  if (!ok) throw new AudioFormatError(`unsupported WAV encoding (format tag ${tag}, ${bits} bits): use PCM 16-bit, mu-law or A-law`);
+}
+
+/** Reads a RIFF/WAVE file: PCM 16-bit, mu-law or A-law, any rate; multi-channel is mixed down to mono. */
+export function parseWav(buf: Buffer): WavInfo {
+  const { fmt, dataOffset, dataSize } = wavLayout(buf);
+  const available = buf.length - dataOffset;
+  const dataBytes = Math.min(dataSize, available);
+  return decode(buf.subarray(dataOffset, dataOffset + dataBytes), fmt, dataSize, dataSize > available);
+}
+
+function decode(data: Buffer, fmt: WavFormat, declared: number, truncated: boolean): WavInfo {
+  checkWavFormat(fmt);
+  const { tag, channels, rate, bits } = fmt;
   let interleaved: Int16Array;
   if (tag === FORMAT_PCM && bits === 16) {
     const n = Math.floor(data.length / 2);
@@ -74,10 +96,8 @@ function decode(
     interleaved = Int16Array.from(data, (b) => (b - 128) << 8);
   } else if (tag === FORMAT_ULAW && bits === 8) {
     interleaved = decodeUlaw(data);
-  } else if (tag === FORMAT_ALAW && bits === 8) {
-    interleaved = decodeAlaw(data);
   } else {
-    throw new AudioFormatError(`unsupported WAV encoding (format tag ${tag}, ${bits} bits): use PCM 16-bit, mu-law or A-law`);
+    interleaved = decodeAlaw(data); // checkWavFormat let only A-law through here
   }
   const samples = channels === 1 ? interleaved : mixDown(interleaved, channels);
   return { sampleRate: rate, samples, formatTag: tag, channels, bitsPerSample: bits, dataBytes: declared, truncated };

@@ -1,5 +1,4 @@
 import { statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export interface ReadinessSources {
   ariConnected(): boolean;
@@ -37,5 +36,3 @@ export function readiness(s: ReadinessSources): { ok: boolean; problems: string[
   }
   return { ok: problems.length === 0, problems };
 }
-
-export const catalogDir = (file: string) => dirname(file);

@@ -1,6 +1,6 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Registry } from 'prom-client';
+import { peerAllowed, sameSecret } from '../net/access';
 
 export interface OpsOptions {
   /** Prometheus registry served at /metrics. */
@@ -13,9 +13,6 @@ export interface OpsOptions {
   ready?: () => { ok: boolean; problems: string[] };
 }
 
-const norm = (a: string | undefined) => (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-
 /** /metrics (Prometheus text format) and /readyz (200, or 503 with what is wrong); /healthz stays liveness. */
 export function opsRouter(o: OpsOptions): Router {
   const r = express.Router();
@@ -26,8 +23,8 @@ export function opsRouter(o: OpsOptions): Router {
   r.get('/metrics', async (req, res) => {
     if (!o.registry) return res.status(404).json({ ok: false, error: 'not found' });
     const auth = String(req.headers.authorization ?? '');
-    const fromAllowed = o.metricsAllowFrom.map(norm).includes(norm(req.socket.remoteAddress));
-    const withToken = !!o.metricsToken && auth.startsWith('Bearer ') && same(auth.slice(7), o.metricsToken);
+    const fromAllowed = peerAllowed(req.socket.remoteAddress, o.metricsAllowFrom);
+    const withToken = !!o.metricsToken && auth.startsWith('Bearer ') && sameSecret(auth.slice(7), o.metricsToken);
     if (!fromAllowed && !withToken)
       return res
         .status(401)

@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameSecret } from '../net/access';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -41,11 +42,7 @@ class UploadError extends Error {
 }
 
 function tokenOk(given: string, tokens: string[]): boolean {
-  const g = Buffer.from(given);
-  return tokens.some((t) => {
-    const b = Buffer.from(t);
-    return b.length === g.length && timingSafeEqual(b, g);
-  });
+  return tokens.some((t) => sameSecret(given, t));
 }
 
 function wantsXml(req: Request): boolean {

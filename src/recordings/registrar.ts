@@ -43,6 +43,8 @@ export class Recorder {
   private stopping = false;
   private sweeping: Promise<SweepResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Per dated directory, the files already seen in the catalog. */
+  private readonly catalogued = new Map<string, Set<string>>();
 
   constructor(private readonly o: RecorderOptions) {}
 
@@ -178,14 +180,24 @@ export class Recorder {
         out.noAudio++;
       }
     }
-    for (const dir of datedDirs(this.o.root, this.o.recoverDays, now)) {
+    const dirs = datedDirs(this.o.root, this.o.recoverDays, now);
+    for (const d of this.catalogued.keys()) if (!dirs.includes(d)) this.catalogued.delete(d);
+    for (const dir of dirs) {
       const names = await readdir(dir).catch(() => [] as string[]);
+      // Files found in the catalog once stay there: a busy day's spool is not looked up again every sweep.
+      const known = this.catalogued.get(dir) ?? new Set<string>();
+      this.catalogued.set(dir, known);
       for (const name of names) {
         if (this.stopping) return out;
+        if (known.has(name)) continue;
         const m = OUR_FILE.exec(name);
         if (!m) continue;
         const uniqueid = m[3]!;
-        if (skip(uniqueid) || this.o.catalog.recordingOfCall(uniqueid)) continue;
+        if (skip(uniqueid)) continue;
+        if (this.o.catalog.recordingOfCall(uniqueid)) {
+          known.add(name);
+          continue;
+        }
         const abs = join(dir, name);
         if (!(await checkClosedWav(abs)) || !(await settled(abs, now))) continue;
         // No row was written ahead: the *124 (AGI) door's calls, or one lost in the first moment of a call.

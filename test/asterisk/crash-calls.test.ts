@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from '../../src/recordings';
-import { runSipp } from '../../scripts/lib/sipp-caller';
+import { runSipp, type SippResult } from '../../scripts/lib/sipp-caller';
 import { WebhookReceiver } from '../support/receivers';
 import { ChildService } from '../../scripts/lib/child-service';
 import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
@@ -87,21 +87,31 @@ async function expectCataloguedAndDelivered(ani: string, n: number, svc?: ChildS
   }
 }
 
-test('kill -9 with 20 bridged calls up, restart: the calls go on, all 20 catalogued once and delivered, 0 left in Asterisk', async () => {
-  const svc = service();
-  await svc.startConnected();
-  const ani = '3125550901';
-  const calls = runSipp({ dial: '*1234175551234', ani, talkMs: 14_000, calls: 20, concurrent: 20, rate: 20, localPort: 5760 });
+/** 20 calls from `ani` to a live far end, talking 14 s; resolves once all 20 are bridged (sipp still running). */
+async function twentyBridgedCalls(ani: string, localPort: number): Promise<{ done: Promise<SippResult> }> {
+  const done = runSipp({ dial: '*1234175551234', ani, talkMs: 14_000, calls: 20, concurrent: 20, rate: 20, localPort });
   await waitFor('20 calls bridged', async () => (await ourBridges()).filter((b) => b.channels.length === 2).length === 20, 30_000, 200);
-  await svc.kill();
-  await new Promise((r) => setTimeout(r, 1000));
-  await svc.startConnected();
-  const r = await calls;
-  expect(r).toMatchObject({ successful: 20, failed: 0 });
+  return { done }; // wrapped: awaiting this must not wait for the calls to end
+}
+
+/** After a restart: the 20 calls end normally, each taken over, catalogued once and delivered; nothing left. */
+async function expectTakenOverAndCatalogued(svc: ChildService, ani: string, calls: { done: Promise<SippResult> }): Promise<void> {
+  expect(await calls.done).toMatchObject({ successful: 20, failed: 0 });
   await expectCataloguedAndDelivered(ani, 20, svc);
   await expectNoLeftovers();
   expect(svc.logs.filter((l) => l.msg === 'call taken over after a restart')).toHaveLength(20);
   await svc.kill('SIGTERM');
+}
+
+test('kill -9 with 20 bridged calls up, restart: the calls go on, all 20 catalogued once and delivered, 0 left in Asterisk', async () => {
+  const svc = service();
+  await svc.startConnected();
+  const ani = '3125550901';
+  const calls = await twentyBridgedCalls(ani, 5760);
+  await svc.kill();
+  await new Promise((r) => setTimeout(r, 1000));
+  await svc.startConnected();
+  await expectTakenOverAndCatalogued(svc, ani, calls);
 }, 180_000);
 
 test('kill -9 while 5 calls ring, restart: the cut-off calls are hung up, catalogued once and delivered, 0 left', async () => {
@@ -129,8 +139,7 @@ test('SIGTERM with 20 bridged calls up: the service stops within its bound, the 
   const svc = service();
   await svc.startConnected();
   const ani = '3125550903';
-  const calls = runSipp({ dial: '*1234175551234', ani, talkMs: 14_000, calls: 20, concurrent: 20, rate: 20, localPort: 5800 });
-  await waitFor('20 calls bridged', async () => (await ourBridges()).filter((b) => b.channels.length === 2).length === 20, 30_000, 200);
+  const calls = await twentyBridgedCalls(ani, 5800);
   const t0 = Date.now();
   const code = await svc.kill('SIGTERM');
   expect(code).toBe(0);
@@ -138,10 +147,5 @@ test('SIGTERM with 20 bridged calls up: the service stops within its bound, the 
   // nothing was hung up: the 20 calls are still bridged in Asterisk
   expect((await ourBridges()).filter((b) => b.channels.length === 2)).toHaveLength(20);
   await svc.startConnected();
-  const r = await calls;
-  expect(r).toMatchObject({ successful: 20, failed: 0 });
-  await expectCataloguedAndDelivered(ani, 20, svc);
-  await expectNoLeftovers();
-  expect(svc.logs.filter((l) => l.msg === 'call taken over after a restart')).toHaveLength(20);
-  await svc.kill('SIGTERM');
+  await expectTakenOverAndCatalogued(svc, ani, calls);
 }, 180_000);

@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { CpaServer } from '../../src/cpa-server/server';
 import { RemoteCpaSession, setCpaParams, CpaRequestError } from '../../src/cpa-server/client';
 import { cpaConfigStore } from '../../src/cpa-server/start';
+import { engineEvent } from '../../src/cpa-server/protocol';
 import { analyseFile } from '../../src/cpa/eval';
 import { loadConfig } from '../../src/config';
 import { Catalog } from '../../src/recordings';
@@ -68,6 +69,16 @@ async function exchange(messages: (string | Buffer)[], ms = 1000, replies_expect
 }
 
 const j = (o: unknown) => JSON.stringify(o);
+
+/** 4 s of silence on an open session (a person waiting: LV); every result the server sent. */
+async function silentCall(s: RemoteCpaSession): Promise<Record<string, unknown>[]> {
+  const got: Record<string, unknown>[] = [];
+  s.on('result', (r: Record<string, unknown>) => got.push(r));
+  s.push(new Int16Array(8000 * 4));
+  s.stop();
+  await s.closed();
+  return got;
+}
 const pcmBytes = (samples: Int16Array) => Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
 
 test('set_cpa_params: OK, 01 missing fields, 02 a bad value named, 05 another analysis; a file-defined name is not overwritten', async () => {
@@ -195,9 +206,7 @@ test('log_voice keeps the analysed audio as a WAV named by call_uuid', async () 
       }
       s.stop();
       await s.closed(10_000);
-      // The protocol's own fields away, the engine's event is what remains.
-      const PROTOCOL = ['reason', 'break', 'max_energy', 'pattern', 'duration', 'request_count', 'real_time', 'call_uuid'];
-      const strip = (e: Record<string, unknown>) => Object.fromEntries(Object.entries(e).filter(([k]) => !PROTOCOL.includes(k)));
+      const strip = (e: Record<string, unknown>) => engineEvent(e);
       if (JSON.stringify(got.map(strip)) !== JSON.stringify(expected))
         mismatches.push(`${file}: ${JSON.stringify(got.map(strip))} vs ${JSON.stringify(expected)}`);
     };
@@ -251,12 +260,7 @@ test('10,000 malformed messages: an error code each, no crash, memory flat, and 
   global.gc?.();
   expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(40 * 1024 * 1024);
   expect(server.activeSessions).toBe(0);
-  const s = await RemoteCpaSession.open({ url, tenant: 'acme', config: 'ok' });
-  const got: Record<string, unknown>[] = [];
-  s.on('result', (r) => got.push(r));
-  s.push(new Int16Array(8000 * 4));
-  s.stop();
-  await s.closed();
+  const got = await silentCall(await RemoteCpaSession.open({ url, tenant: 'acme', config: 'ok' }));
   expect(got[0]).toMatchObject({ result: 'LV', decision: true });
 }, 120_000);
 
@@ -337,12 +341,7 @@ test('wss:// with a certificate and key: a session over TLS decides as over ws:/
     await setCpaParams(url, 'acme', 'tls', {});
     // an unknown CA is refused by the client, the right one is taken
     await expect(RemoteCpaSession.open({ url: wss, tenant: 'acme', config: 'tls' })).rejects.toThrow(/self.signed|certificate/i);
-    const s = await RemoteCpaSession.open({ url: wss, tenant: 'acme', config: 'tls', ca: readFileSync(cert) });
-    const got: Record<string, unknown>[] = [];
-    s.on('result', (r) => got.push(r));
-    s.push(new Int16Array(8000 * 4));
-    s.stop();
-    await s.closed();
+    const got = await silentCall(await RemoteCpaSession.open({ url: wss, tenant: 'acme', config: 'tls', ca: readFileSync(cert) }));
     expect(got[0]).toMatchObject({ result: 'LV', decision: true });
   } finally {
     await tls.close();

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SANDBOX_ARI_PASSWORD } from '../../src/config';
+import { ariGet } from '../../scripts/lib/sandbox-ari';
+export { ariGet, ARI_URL } from '../../scripts/lib/sandbox-ari';
 
 const run = promisify(execFile);
 export const REPO = join(__dirname, '..', '..');
 const SCRIPT = join(REPO, 'scripts', 'sandbox.sh');
-export const ARI_URL = 'http://127.0.0.1:8088';
 
 export async function sandbox(...args: string[]): Promise<string> {
   const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: 600_000, maxBuffer: 16 << 20 });
@@ -18,15 +18,6 @@ export async function ensureSandbox(): Promise<string> {
   if (process.getuid?.() !== 0) throw new Error('integration tests need root (the sandbox Asterisk runs in a chroot)');
   await sandbox('start');
   return (await sandbox('path')).trim();
-}
-
-/** ARI REST, independent of the service's own client: what the tests believe about Asterisk. */
-export async function ariGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${ARI_URL}/ari${path}`, {
-    headers: { authorization: `Basic ${Buffer.from(`dialplan-companion:${SANDBOX_ARI_PASSWORD}`).toString('base64')}` },
-  });
-  if (!res.ok) throw new Error(`ARI GET ${path}: ${res.status}`);
-  return (await res.json()) as T;
 }
 
 export async function ariLeftovers(): Promise<{ channels: string[]; bridges: string[] }> {

@@ -1,9 +1,10 @@
 // Where a tap's audio is analysed: in this process (CpaSession), or on a CPA server (cpa.serviceUrl)
 // through the same client a dialer uses, falling back to this process when that server cannot be
 // reached or the connection is lost mid-call (the audio so far is replayed, nothing is heard twice).
-import { CpaSession, type CpaEvent, type CpaParams } from '../../cpa';
+import { CpaSession, liveParams, type CpaEvent, type CpaParams } from '../../cpa';
 import { RemoteCpaSession } from '../../cpa-server/client';
 import type { CpaResult } from '../../cpa-server/server';
+import { engineEvent } from '../../cpa-server/protocol';
 import type { Logger } from '../../log';
 
 export interface Analyser {
@@ -12,11 +13,6 @@ export interface Analyser {
   end(): Promise<void>;
   /** A break event or total_timeout ended the analysis. */
   readonly done: boolean;
-}
-
-/** Live taps speak iraCPA codes, and every event reaches the actions (report_events is for files). */
-export function liveParams(p: CpaParams): CpaParams {
-  return p.voxeo_results || p.report_events.length ? { ...p, voxeo_results: false, report_events: [] } : p;
 }
 
 export function localAnalyser(params: CpaParams, rate: 8000 | 16000, onEvents: (e: CpaEvent[]) => void): Analyser {
@@ -38,12 +34,6 @@ export interface RemoteOptions {
   params: CpaParams;
   rate: 8000 | 16000;
   log: Logger;
-}
-
-// The protocol's extra fields on a result; the rest is the engine's event.
-const PROTOCOL_FIELDS = new Set(['reason', 'break', 'max_energy', 'pattern', 'duration', 'request_count', 'real_time', 'call_uuid']);
-function toEvent(r: CpaResult): CpaEvent {
-  return Object.fromEntries(Object.entries(r).filter(([k]) => !PROTOCOL_FIELDS.has(k))) as unknown as CpaEvent;
 }
 
 export function remoteAnalyser(o: RemoteOptions, onEvents: (e: CpaEvent[]) => void): Analyser {
@@ -78,7 +68,7 @@ export function remoteAnalyser(o: RemoteOptions, onEvents: (e: CpaEvent[]) => vo
       s.on('result', (r: CpaResult) => {
         lastAt = Math.max(lastAt, r.at_ms);
         if (r.break) broke = true;
-        onEvents([toEvent(r)]);
+        onEvents([engineEvent(r)]);
       });
       s.on('close', ({ lost }: { lost: boolean }) => {
         if (lost && !ending) fallBack('connection lost');
