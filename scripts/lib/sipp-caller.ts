@@ -15,6 +15,8 @@ export interface SippCall {
   /** New calls per second. */
   rate?: number;
   localPort?: number;
+  /** The Asterisk to call (host:port); the sandbox by default. */
+  remote?: string;
   timeoutSec?: number;
   /** Keys the caller presses (SIP INFO, application/dtmf-relay), at times after the answer. */
   dtmf?: { atMs: number; digits: string }[];
@@ -140,7 +142,7 @@ export async function runSipp(c: SippCall): Promise<SippResult> {
   writeFileSync(file, scenario({ ...c, audioFile }));
   const calls = c.calls ?? 1;
   const args = [
-    '127.0.0.1:5060',
+    c.remote ?? '127.0.0.1:5060',
     '-sf',
     file,
     '-s',

@@ -34,19 +34,32 @@ function decode(block: string): AmiMessage {
 }
 
 /** Sends one action; resolves with its response, rejects on a failed login, an Error response or a timeout. */
-export function amiAction(o: AmiOptions, action: AmiMessage): Promise<AmiMessage> {
-  return new Promise<AmiMessage>((resolve, reject) => {
+export async function amiAction(o: AmiOptions, action: AmiMessage): Promise<AmiMessage> {
+  return (await exchange(o, action, false))[0]!;
+}
+
+/**
+ * Sends a list action (ShowDialPlan, CoreShowChannels, ...); resolves with its events, in order, once
+ * Asterisk says `EventList: Complete`.
+ */
+export async function amiList(o: AmiOptions, action: AmiMessage): Promise<AmiMessage[]> {
+  return (await exchange(o, action, true)).slice(1).filter((m) => m.EventList !== 'Complete');
+}
+
+function exchange(o: AmiOptions, action: AmiMessage, list: boolean): Promise<AmiMessage[]> {
+  return new Promise<AmiMessage[]>((resolve, reject) => {
+    const got: AmiMessage[] = [];
     const sock = connect({ host: o.host, port: o.port });
     let buf = '';
     let stage: 'banner' | 'login' | 'action' | 'done' = 'banner';
-    const finish = (err: Error | undefined, res?: AmiMessage) => {
+    const finish = (err: Error | undefined) => {
       if (stage === 'done') return;
       stage = 'done';
       clearTimeout(timer);
       sock.end(encode({ Action: 'Logoff' }));
       sock.destroySoon?.();
       if (err) reject(err);
-      else resolve(res!);
+      else resolve(got);
     };
     const timer = setTimeout(
       () => finish(new AmiError(`AMI ${action.Action}: no answer within ${o.timeoutMs ?? 5000} ms`)),
@@ -73,8 +86,10 @@ export function amiAction(o: AmiOptions, action: AmiMessage): Promise<AmiMessage
           stage = 'action';
           sock.write(encode({ ...action, ActionID: 'dc-action' }));
         } else if (stage === 'action' && msg.ActionID === 'dc-action') {
+          // A list whose first message is an Error (ShowDialPlan of an unknown context) ends there.
           if (msg.Response === 'Error') return finish(new AmiError(`AMI ${action.Action}: ${msg.Message ?? 'error'}`));
-          return finish(undefined, msg);
+          got.push(msg);
+          if (!list || msg.EventList === 'Complete') return finish(undefined);
         }
       }
     });

@@ -1,2 +1,2 @@
-export { amiAction, AmiError } from './ami-client';
+export { amiAction, amiList, AmiError } from './ami-client';
 export type { AmiOptions, AmiMessage } from './ami-client';

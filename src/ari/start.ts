@@ -4,7 +4,7 @@ import { resolveParams } from '../cpa';
 import { setCpaParams } from '../cpa-server/client';
 import { cpaConfigStore } from '../cpa-server/start';
 import type { Logger } from '../log';
-import { amiAction } from '../ami';
+import { amiAction, type AmiOptions } from '../ami';
 import { RtpReceiver } from '../media';
 import type { Catalog, Recorder } from '../recordings';
 import { AriConnection, ariLatencyMs } from './ari-client';
@@ -99,6 +99,7 @@ export async function startCalls(
     });
   });
   if (c.serviceUrl && d.params) void saveDefaultsRemotely(c.serviceUrl, c.serviceConfig, c.params, log);
+  if (keys.pause || keys.resume || keys.stop) void warnIfAmiRefuses(ami, log);
   return {
     ari,
     stasis,
@@ -153,4 +154,19 @@ function namedCpaConfigs(cfg: Config, catalog: Catalog): { get(name: string): Cp
     },
     keys: () => store.keys(),
   };
+}
+
+/**
+ * The recording keys need AMI, and stock Debian has no manager user: say so at start-up, not when the first
+ * caller presses *1. Not fatal: calls, recording and CPA work without it.
+ */
+async function warnIfAmiRefuses(ami: AmiOptions, log: Logger): Promise<void> {
+  try {
+    await amiAction(ami, { Action: 'Ping' });
+  } catch (e) {
+    log.warn(
+      { ami: `${ami.host}:${ami.port}`, user: ami.username, err: (e as Error).message },
+      'AMI refused: the recording keys (*1 pause, *2 resume, *3 stop) will not work; add the manager.conf user (asterisk-conf/manager.conf) or set DC_RECORDING_KEYS_PAUSE/_RESUME/_STOP to empty',
+    );
+  }
 }

@@ -5,7 +5,7 @@ import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
 import { routesOf } from '../config';
 import { Catalog } from '../recordings';
-import { amiAction } from '../ami';
+import { amiAction, amiList, type AmiOptions } from '../ami';
 import type { Command } from './command';
 
 interface Check {
@@ -80,6 +80,96 @@ async function checkAmi(o: { host: string; port: number; username: string; secre
   }
 }
 
+/** A context as AMI lists it: its priorities and includes ([] when Asterisk has no such context). */
+async function contextLines(ami: AmiOptions, context: string): Promise<{ app: string; data: string }[]> {
+  try {
+    const ev = await amiList(ami, { Action: 'ShowDialPlan', Context: context });
+    return ev.map((e) => ({ app: e.Application ?? (e.IncludeContext ? 'include' : ''), data: e.AppData ?? e.IncludeContext ?? '' }));
+  } catch (e) {
+    if (/did not find context/i.test((e as Error).message)) return [];
+    throw e;
+  }
+}
+
+/**
+ * The snippet as Asterisk loaded it, read back through AMI: that it is there, that *123 enters our Stasis
+ * app, that the FastAGI URL *124 hands recordings to reaches our port, and that the context *124 dials
+ * through exists (plain Asterisk has no from-internal).
+ */
+async function checkDialplan(ami: AmiOptions, want: { app: string; agi?: { host: string; port: number } }): Promise<Check[]> {
+  const name = 'dialplan';
+  let settings, custom;
+  try {
+    [settings, custom] = await Promise.all([contextLines(ami, 'dialplan-companion-settings'), contextLines(ami, 'from-internal-custom')]);
+  } catch (e) {
+    const m = (e as Error).message;
+    return [
+      {
+        name,
+        ok: true,
+        warn: true,
+        detail: `not read through AMI (${m}${/permission/i.test(m) ? ': the AMI user needs write=reporting' : ''})`,
+      },
+    ];
+  }
+  if (!settings.length)
+    return [
+      {
+        name,
+        ok: false,
+        detail:
+          'the snippet is not loaded (no context dialplan-companion-settings): copy dialplan/extensions_custom.conf to /etc/asterisk, #include it, dialplan reload',
+      },
+    ];
+  const out: Check[] = [];
+  const stasis = custom.find((l) => l.app === 'Stasis');
+  const app = stasis?.data.split(',')[0];
+  out.push(
+    app === want.app
+      ? { name: 'dialplan *123', ok: true, detail: `enters Stasis(${app})` }
+      : {
+          name: 'dialplan *123',
+          ok: false,
+          detail: stasis
+            ? `enters Stasis(${app ?? ''}) but the companion's ARI app is "${want.app}" (ari.app / DC_ARI_APP)`
+            : 'no Stasis() in from-internal-custom',
+        },
+  );
+  const setting = async (v: string): Promise<string> => {
+    const global = (await amiAction(ami, { Action: 'Getvar', Variable: v }).catch(() => ({}) as Record<string, string>)).Value;
+    if (global) return global;
+    const line = settings.find((l) => l.data.includes(`Set(${v}=`));
+    return /Set\([A-Z_]+=([^)]*)\)/.exec(line?.data ?? '')?.[1] ?? '';
+  };
+  const [agiUrl, dialContext] = await Promise.all([setting('DC_AGI_URL'), setting('DC_DIAL_CONTEXT')]);
+  if (want.agi) {
+    const u = /^agi:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(agiUrl);
+    const port = u ? Number(u[2] ?? 4573) : NaN;
+    const host = u?.[1]?.replace(/^\[|\]$/g, '');
+    const anyHost = ['0.0.0.0', '::'].includes(want.agi.host);
+    out.push(
+      u && port === want.agi.port && (anyHost || host === want.agi.host || (host === 'localhost' && want.agi.host === '127.0.0.1'))
+        ? { name: 'dialplan *124', ok: true, detail: `hands recordings to ${agiUrl}` }
+        : {
+            name: 'dialplan *124',
+            ok: false,
+            detail: `DC_AGI_URL is "${agiUrl}" but the FastAGI door listens on ${want.agi.host}:${want.agi.port} (agi.host/agi.port): *124 recordings would never be catalogued`,
+          },
+    );
+  }
+  const dialLines = dialContext ? await contextLines(ami, dialContext).catch(() => undefined) : [];
+  out.push(
+    dialLines === undefined || dialLines.length
+      ? { name: 'dialplan *124 route', ok: true, detail: `dials through ${dialContext}` }
+      : {
+          name: 'dialplan *124 route',
+          ok: false,
+          detail: `DC_DIAL_CONTEXT is "${dialContext}", a context this Asterisk does not have (plain Asterisk has no from-internal): set it to the context your phones dial out through`,
+        },
+  );
+  return out;
+}
+
 function checkDir(name: string, dir: string): Check {
   try {
     if (!statSync(dir).isDirectory()) return { name, ok: false, detail: `${dir} is not a directory` };
@@ -120,7 +210,17 @@ Exit code 0 when every check passes, 1 otherwise.`,
       checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
       checks.push(await checkDialEndpoint(cfg.dial.endpoint, cfg.ari.url, cfg.ari.username, cfg.ari.password));
       const k = cfg.recordingKeys;
-      if (k.pause || k.resume || k.stop) checks.push(await checkAmi(cfg.ami));
+      const amiCheck = await checkAmi(cfg.ami);
+      const keysOn = Boolean(k.pause || k.resume || k.stop);
+      // Without the recording keys AMI is only how doctor reads the dialplan back: not a failure.
+      checks.push(keysOn || amiCheck.ok ? amiCheck : { ...amiCheck, ok: true, warn: true });
+      if (amiCheck.ok)
+        checks.push(
+          ...(await checkDialplan(
+            { ...cfg.ami, timeoutMs: 3000 },
+            { app: cfg.ari.app, agi: cfg.agi.enabled ? { host: cfg.agi.host, port: cfg.agi.port } : undefined },
+          )),
+        );
       checks.push(checkDir('recordings dir', cfg.recordings.localDir));
       try {
         const ff = resolveFfmpeg();
