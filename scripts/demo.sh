@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
-# The demo on embedded defaults: sandbox Asterisk + the companion + one scripted *123 call.
-# Prints where the recording is. Run as root on Debian: bash scripts/demo.sh
+# The demo on embedded defaults: the sandbox Asterisk, the companion, a local webhook receiver and SMTP
+# catcher, and two *123 calls (a person, an answering machine with a beep), both delivered. It prints what
+# arrived, the portal's URL and a one-time admin login, and keeps running until Ctrl-C.
+# Run as root on Debian: bash scripts/demo.sh   (DC_DEMO_SKIP_SETUP=1 skips scripts/setup.sh)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$HERE"
-bash scripts/setup.sh
+[ "${DC_DEMO_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
+# Stop on Ctrl-C what the demo started, no more: a sandbox that was already up (the tests') stays up.
+if bash scripts/sandbox.sh status >/dev/null 2>&1; then export DC_DEMO_STOP_SANDBOX=0; else export DC_DEMO_STOP_SANDBOX=1; fi
 bash scripts/sandbox.sh start
-CHROOT=$(bash scripts/sandbox.sh path)
-LOG=${DC_DEMO_LOG:-/tmp/dialplan-companion-demo.log}
-: >"$LOG"
-DC_RECORDINGS_LOCAL_DIR="$CHROOT/var/spool/asterisk/monitor" node dist/src/cli.js serve >>"$LOG" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q 'ARI WebSocket connected' "$LOG" && break; sleep 0.2; done
-grep -q 'ARI WebSocket connected' "$LOG" || { cat "$LOG" >&2; echo "demo: the companion did not connect to ARI" >&2; exit 1; }
-echo "demo: companion running (pid $PID, log $LOG)"
-node dist/scripts/demo-call.js "$LOG" "$CHROOT" "${1:-*1234175551234}" "${2:-8000}"
-echo "demo: the sandbox Asterisk keeps running (scripts/sandbox.sh stop to stop it); companion log: $LOG"
-echo "demo: to browse it in the recordings portal: printf '%s\\n' 'choose-a-password' | node dist/src/cli.js users add admin"
-echo "      then DC_RECORDINGS_LOCAL_DIR=$CHROOT/var/spool/asterisk/monitor node dist/src/cli.js serve  and open http://127.0.0.1:8080"
+exec node dist/scripts/demo.js "$(bash scripts/sandbox.sh path)"
