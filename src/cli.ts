@@ -8,8 +8,9 @@ import { cpa } from './commands/cpa';
 import { recordings, deliveries } from './commands/recordings';
 import { users } from './commands/users';
 import { outages } from './commands/outages';
+import { audit } from './commands/audit';
 
-const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users, outages];
+const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users, outages, audit];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -260,7 +260,7 @@ export class AriConnection extends EventEmitter implements AriPort {
       })
       .catch((e: unknown) => {
         this.client = undefined;
-        this.scheduleRetry((e as Error)?.message ?? String(e));
+        this.scheduleRetry(ariFailure((e as Error)?.message ?? String(e), username));
       });
   }
 
@@ -362,4 +362,15 @@ export class AriConnection extends EventEmitter implements AriPort {
     const list = await call(() => this.c.bridges.list());
     return list.map((b) => ({ id: b.id, channels: ([] as string[]).concat(b.channels), name: b.name }));
   }
+}
+
+/**
+ * ari-client reports a refused login as "401 : undefined <url>": say who was refused and what to check, since
+ * an admin reads this line in the journal, not the source.
+ */
+export function ariFailure(message: string, username: string): string {
+  if (/^401\b/.test(message))
+    return `Asterisk refused ARI user "${username}" (401): check ari.username (DC_ARI_USER) and ari.password (DC_ARI_PASSWORD or DC_ARI_PASSWORD_FILE) against ari.conf`;
+  if (/^404\b/.test(message)) return `no ARI at this URL (404): is res_ari loaded and http.conf enabled? (${message})`;
+  return message;
 }

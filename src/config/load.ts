@@ -83,6 +83,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_LINK_TTL_HOURS', path: ['portal', 'linkTtlHours'], type: 'number' },
   { env: 'DC_SESSION_SECRET', path: ['portal', 'sessionSecret'], type: 'string', secret: true },
   { env: 'DC_SESSION_HOURS', path: ['portal', 'sessionHours'], type: 'number' },
+  { env: 'DC_SESSION_IDLE_MINUTES', path: ['portal', 'sessionIdleMinutes'], type: 'number' },
+  { env: 'DC_TRUST_PROXY', path: ['portal', 'trustProxy'], type: 'list' },
   { env: 'DC_WEBHOOK_MODE', path: ['transport', 'webhookMode'], type: 'string' },
   { env: 'DC_CATALOG_FILE', path: ['recordings', 'catalogFile'], type: 'string' },
   { env: 'DC_TRANSPORT_FORMAT', path: ['transport', 'format'], type: 'string' },

@@ -282,13 +282,24 @@ export const configSchema = z
           .min(0.01)
           .max(24 * 30)
           .default(7 * 24),
-        // Signs login sessions; without it a random one is made at start (everyone logs in again after a restart).
+        // Signs the login form's CSRF token; without it a random one is made at start (an open login form
+        // then has to be reloaded after a restart; sessions themselves live in the catalog and survive it).
         sessionSecret: z.string().min(16, 'at least 16 characters').optional(),
+        // A session ends this long after login, used or not ...
         sessionHours: z
           .number()
           .min(0.05)
           .max(24 * 30)
           .default(12),
+        // ... or after this long unused.
+        sessionIdleMinutes: z
+          .number()
+          .min(1)
+          .max(24 * 60)
+          .default(30),
+        // Reverse proxies in front of the portal: from these addresses X-Forwarded-For names the client (for
+        // the login throttle and the audit trail). Empty: the peer address is the client.
+        trustProxy: z.array(z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/, 'an IP address')).default([]),
       })
       .strict()
       .prefault({}),

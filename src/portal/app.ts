@@ -6,6 +6,7 @@ import { uploadRouter, type UploadOptions } from './upload';
 import { downloadRouter, type DownloadOptions } from './download';
 import { opsRouter, type OpsOptions } from './ops';
 import { pagesRouter, type PagesOptions } from './pages';
+import { adminRouter } from './admin';
 import type { SessionOptions } from './session';
 
 export interface PortalOptions {
@@ -29,7 +30,7 @@ export function portalApp(o: PortalOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use((_req, res, next) => {
-    res.set({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    res.set({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'same-origin' });
     next();
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
@@ -38,6 +39,7 @@ export function portalApp(o: PortalOptions): Express {
   app.use(
     pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }),
   );
+  app.use(adminRouter({ catalog: o.downloads.catalog, session: o.session, log: o.log }));
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));
   else app.post('/upload', (_req, res) => res.status(503).json({ ok: false, error: 'uploads are off: set DC_UPLOAD_TOKENS' }));
   app.use((_req, res) => res.status(404).json({ ok: false, error: 'not found' }));

@@ -1,25 +1,28 @@
 import express, { type Router } from 'express';
 import { verifyDownload, type Catalog } from '../recordings';
 import { sendAudio } from './send-audio';
-import { loggedInUser, type SessionOptions } from './session';
+import { canSee, clientAddress, currentSession, type SessionOptions } from './session';
 
 export interface DownloadOptions {
   catalog: Catalog;
   root: string;
   linkSecret: string;
-  /** A logged-in portal user may download without a signed link. */
+  /** A logged-in portal user may download what they may see without a signed link. */
   session?: SessionOptions;
 }
 
 /**
- * GET /recordings/:id/download: a recording by id, for a logged-in user or through a signed, expiring link
- * (the links in e-mails and link-mode webhooks). The catalog's relative path is re-checked against the root.
+ * GET /recordings/:id/download: a recording by id, for a logged-in user who may see it (an agent: their
+ * extensions' calls; anyone else's id is 404, as an unknown one), or through a signed, expiring link (the
+ * links in e-mails and link-mode webhooks). Every download is in the audit trail. The catalog's relative
+ * path is re-checked against the root.
  */
 export function downloadRouter(o: DownloadOptions): Router {
   const r = express.Router();
   r.get('/recordings/:id/download', (req, res) => {
     const id = req.params.id;
-    if (!(o.session && loggedInUser(o.session, req.headers.cookie, (u) => o.catalog.users.exists(u)))) {
+    const s = o.session ? currentSession(o.session, o.catalog, req) : undefined;
+    if (!s) {
       const v = verifyDownload(o.linkSecret, id, req.query.expires as string | undefined, req.query.sig as string | undefined);
       if (v !== 'ok')
         return res
@@ -27,7 +30,13 @@ export function downloadRouter(o: DownloadOptions): Router {
           .json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
     }
     const rec = o.catalog.getRecording(id);
-    if (!rec) return res.status(404).json({ ok: false, error: 'no such recording' });
+    if (!rec || (s && !canSee(s, rec))) return res.status(404).json({ ok: false, error: 'no such recording' });
+    o.catalog.audit.record({
+      actor: s?.username ?? 'signed link',
+      action: 'download',
+      target: rec.id,
+      remote: clientAddress(req, o.session?.trustProxy ?? []),
+    });
     sendAudio(o.root, rec, req, res, 'attachment');
   });
   return r;

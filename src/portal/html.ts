@@ -10,9 +10,24 @@ export function esc(v: unknown): string {
 export const CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function page(title: string, body: string, user?: string): string {
-  const nav = user
-    ? `<nav><a href="/recordings">Recordings</a><a href="/status">Connectivity</a><span class="who">${esc(user)}</span><form method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
+/** Who the page is for: the nav shows what their role may open, and every form carries their CSRF token. */
+export interface Viewer {
+  username: string;
+  role: string;
+  csrf: string;
+}
+
+export function csrfField(v: Viewer): string {
+  return `<input type="hidden" name="_csrf" value="${esc(v.csrf)}">`;
+}
+
+export function page(title: string, body: string, v?: Viewer): string {
+  const admin =
+    v?.role === 'admin'
+      ? '<a href="/admin/deliveries">Deliveries</a><a href="/admin/users">Users</a><a href="/admin/audit">Audit</a><a href="/status">Connectivity</a>'
+      : '';
+  const nav = v
+    ? `<nav><a href="/recordings">Recordings</a>${admin}<span class="who">${esc(v.username)} <span class="muted">(${esc(v.role)})</span></span><form method="post" action="/logout">${csrfField(v)}<button type="submit">Log out</button></form></nav>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -42,15 +57,21 @@ audio{width:100%;margin:1rem 0}.timeline{background:#fff;border-radius:6px;paddi
 .timeline .axis{stroke:#99a3b5}.timeline text{font-size:11px;fill:#1d2330}.timeline .playhead{stroke:#2456c7;stroke-width:2}
 .events button{background:none;border:0;color:#2456c7;cursor:pointer;font:inherit;padding:0}
 .pager{display:flex;gap:1rem;margin-top:.6rem}
+.picture .level{fill:#9fb3d9;stroke:none}.picture .level.leg2{fill:#c9b3d9}.picture .beep{fill:#c0392b;opacity:.18}
+form.inline{display:inline-flex;gap:.3rem;align-items:center;margin:0}form.inline input,form.inline select{padding:.15rem .3rem}
+button.small{font:inherit;font-size:.8rem;padding:.1rem .5rem;border:1px solid #c6ccd8;border-radius:4px;background:#fff;cursor:pointer}
+.ok{background:#e6f4ea;padding:.6rem .8rem;border-radius:4px}
 `;
 
-// Timeline clicks seek the player; the playhead follows playback.
+// Marks and the call picture seek the player (a click on the picture goes to that moment); the playhead follows.
 export const PORTAL_JS = `
 (function(){
   var audio=document.querySelector('audio[data-duration]');if(!audio)return;
   var dur=Number(audio.getAttribute('data-duration'));
   function seek(t){audio.currentTime=t;audio.play().catch(function(){});}
-  document.querySelectorAll('[data-seek]').forEach(function(el){el.addEventListener('click',function(){seek(Number(el.getAttribute('data-seek')));});});
+  document.querySelectorAll('[data-seek]').forEach(function(el){el.addEventListener('click',function(ev){ev.stopPropagation();seek(Number(el.getAttribute('data-seek')));});});
+  var pic=document.querySelector('.timeline svg');
+  if(pic)pic.addEventListener('click',function(ev){var r=pic.getBoundingClientRect();if(r.width>0&&dur>0)seek(Math.max(0,Math.min(dur,(ev.clientX-r.left)/r.width*dur)));});
   var head=document.querySelector('.timeline .playhead');
   audio.addEventListener('timeupdate',function(){if(head&&dur>0){var x=(audio.currentTime/dur*1000).toFixed(1);head.setAttribute('x1',x);head.setAttribute('x2',x);}});
 })();

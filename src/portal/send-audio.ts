@@ -5,6 +5,18 @@ import { parseRange } from './range';
 
 const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
 
+/**
+ * RFC 6266: a plain ASCII `filename` with nothing that could end the quoted string or add a parameter (the caller
+ * id is the caller's to choose), and the exact name as `filename*` (RFC 8187, UTF-8, percent-encoded).
+ */
+export function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const clean = name.replace(/[\x00-\x1f\x7f]/g, '');
+  const ascii = clean.replace(/[^\x20-\x7e]|["\\;%]/g, '_');
+  const star = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${star}`;
+}
+
 /** The recording's file, whole or one byte range (206 / 416), for players that seek. */
 export function sendAudio(root: string, rec: Recording, req: Request, res: Response, disposition: 'inline' | 'attachment'): void {
   let file: string;
@@ -25,10 +37,7 @@ export function sendAudio(root: string, rec: Recording, req: Request, res: Respo
     'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-store',
-    'content-disposition': `${disposition}; filename="${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}"`.replace(
-      /[^\x20-\x7e]/g,
-      '_',
-    ),
+    'content-disposition': contentDisposition(disposition, `${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}`),
   });
   const range = parseRange(req.headers.range, size);
   if (range.kind === 'unsatisfiable') {

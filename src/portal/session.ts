@@ -1,107 +1,145 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { peerAllowed } from '../net/access';
+import type { Catalog, Recording, Role, Session, SessionLimits } from '../recordings';
 
-// Who is logged in: a cookie holding the user name and an expiry, HMAC-signed with the portal's session
-// secret. HttpOnly (no script reads it), SameSite=Strict (no other site can make the browser send it, which
-// is also the CSRF defence for the portal's few POSTs), Secure when the portal is served over https.
+// Who is logged in: a cookie holding a random session id (HttpOnly, SameSite=Strict, Secure over https), looked
+// up in the catalog's sessions table on every request together with the user's role and whether the account is
+// still enabled. Every POST carries the session's CSRF token and, when the browser says where it comes from
+// (Origin, else Referer), must come from the portal itself. The login form has its own token, bound to a
+// short-lived cookie, so no other site can log a browser in to an account of its choosing.
 
 export const COOKIE = 'dc_session';
+const LOGIN_COOKIE = 'dc_login';
 
-export interface SessionOptions {
+export interface SessionOptions extends SessionLimits {
+  /** Signs the login form's token. */
   secret: string;
-  ttlMs: number;
   secure: boolean;
+  /** Origins POSTs may come from besides the request's own host (the public URL's). */
+  origins: string[];
+  /** Reverse proxies whose X-Forwarded-For names the client (portal.trustProxy). */
+  trustProxy: string[];
 }
 
-function mac(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
+export interface PortalLocals {
+  session: Session;
 }
 
-export function sessionCookie(o: SessionOptions, username: string, now = Date.now()): string {
-  const payload = Buffer.from(JSON.stringify({ u: username, exp: now + o.ttlMs })).toString('base64url');
-  const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${Math.floor(o.ttlMs / 1000)}`, ...(o.secure ? ['Secure'] : [])];
-  return `${COOKIE}=${payload}.${mac(o.secret, payload)}; ${attrs.join('; ')}`;
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  return header
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+}
+
+const attrs = (o: SessionOptions, maxAgeSec: number) =>
+  ['Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSec}`, ...(o.secure ? ['Secure'] : [])].join('; ');
+
+export function sessionCookie(o: SessionOptions, id: string): string {
+  return `${COOKIE}=${id}; ${attrs(o, Math.floor(o.absoluteMs / 1000))}`;
 }
 
 export function clearedCookie(o: SessionOptions): string {
-  return `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${o.secure ? '; Secure' : ''}`;
+  return `${COOKIE}=; ${attrs(o, 0)}`;
 }
 
-/** The user name in a valid, unexpired session cookie, else undefined. */
-export function sessionUser(o: SessionOptions, cookieHeader: string | undefined, now = Date.now()): string | undefined {
-  if (!cookieHeader) return undefined;
-  const raw = cookieHeader
-    .split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${COOKIE}=`))
-    ?.slice(COOKIE.length + 1);
-  if (!raw) return undefined;
-  const [payload, sig] = raw.split('.');
-  if (!payload || !sig) return undefined;
-  const want = Buffer.from(mac(o.secret, payload));
-  const got = Buffer.from(sig);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
-  try {
-    const s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u?: unknown; exp?: unknown };
-    return typeof s.u === 'string' && typeof s.exp === 'number' && s.exp > now ? s.u : undefined;
-  } catch {
-    return undefined;
-  }
+/** The client's address: the peer, or behind a trusted proxy the last address it was given that is not a proxy. */
+export function clientAddress(req: Request, trustProxy: string[]): string {
+  const peer = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+  if (!trustProxy.length || !peerAllowed(peer, trustProxy)) return peer;
+  const hops = String(req.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((h) => h.trim().replace(/^::ffff:/, ''))
+    .filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) if (!peerAllowed(hops[i]!, trustProxy)) return hops[i]!;
+  return hops[0] ?? peer;
 }
 
-/** The logged-in user of a request: a valid session of an account that still exists. */
-export function loggedInUser(
-  o: SessionOptions,
-  cookieHeader: string | undefined,
-  stillExists: (username: string) => boolean,
-): string | undefined {
-  const user = sessionUser(o, cookieHeader);
-  return user && stillExists(user) ? user : undefined;
+export function currentSession(o: SessionOptions, catalog: Catalog, req: Request): Session | undefined {
+  const id = readCookie(req.headers.cookie, COOKIE);
+  return id ? catalog.sessions.resolve(id, o) : undefined;
+}
+
+/** An agent sees the calls of their extensions (as caller or as dialled number); the other roles see all. */
+export function canSee(s: Session, rec: Recording): boolean {
+  return s.role !== 'agent' || s.extensions.includes(rec.ani) || s.extensions.includes(rec.dnis);
 }
 
 /**
- * Pages need a session: a browser is sent to the login page (and back afterwards), anything else gets 401.
- * `stillExists` makes a removed account's cookie useless at once.
+ * Pages need a session (and, given roles, one of them): a browser is sent to the login page and back
+ * afterwards, anything else gets 401; a logged-in user without the role gets 403.
  */
-export function requireLogin(o: SessionOptions, stillExists: (username: string) => boolean) {
+export function requireLogin(o: SessionOptions, catalog: Catalog, roles?: Role[]) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const user = loggedInUser(o, req.headers.cookie, stillExists);
-    if (user) {
-      res.locals.user = user;
-      next();
+    const s = currentSession(o, catalog, req);
+    if (!s) {
+      if (readCookie(req.headers.cookie, COOKIE)) res.append('set-cookie', clearedCookie(o));
+      if (req.method === 'GET' && req.accepts(['html', 'json']) === 'html' && !/\/(audio|download)$/.test(req.path)) {
+        res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      res.status(401).json({ ok: false, error: 'log in first' });
       return;
     }
-    if (req.method === 'GET' && req.accepts(['html', 'json']) === 'html' && !req.path.endsWith('/audio')) {
-      res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    if (roles && !roles.includes(s.role)) {
+      res.status(403).json({ ok: false, error: `only for ${roles.join(' or ')}` });
       return;
     }
-    res.status(401).json({ ok: false, error: 'log in first' });
+    (res.locals as PortalLocals).session = s;
+    next();
   };
 }
 
-/** Failed logins per client address: after `max` in `windowMs`, refuse for the rest of the window. */
-export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; since: number }>();
-  constructor(
-    private readonly max = 5,
-    private readonly windowMs = 5 * 60_000,
-  ) {}
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
-  /** Seconds to wait, or 0 when the address may try. */
-  retryAfter(key: string, now = Date.now()): number {
-    const f = this.failures.get(key);
-    if (!f || now - f.since >= this.windowMs) return 0;
-    return f.count >= this.max ? Math.ceil((f.since + this.windowMs - now) / 1000) : 0;
-  }
+/** Origin (or Referer) absent, or one of the portal's own. */
+function fromHere(o: SessionOptions, req: Request): boolean {
+  const claimed = req.headers.origin ?? (req.headers.referer ? safeOrigin(req.headers.referer) : undefined);
+  if (claimed === undefined) return true;
+  const host = req.headers.host;
+  return o.origins.includes(claimed) || (host !== undefined && (claimed === `http://${host}` || claimed === `https://${host}`));
+}
 
-  failed(key: string, now = Date.now()): void {
-    const f = this.failures.get(key);
-    if (!f || now - f.since >= this.windowMs) this.failures.set(key, { count: 1, since: now });
-    else f.count++;
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'null';
   }
+}
 
-  succeeded(key: string): void {
-    this.failures.delete(key);
+/** After requireLogin on every POST: the session's token (form field _csrf or header x-csrf-token), from here. */
+export function requireCsrf(o: SessionOptions) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const s = (res.locals as PortalLocals).session;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const token = typeof body._csrf === 'string' ? body._csrf : String(req.headers['x-csrf-token'] ?? '');
+    if (!s || !token || !sameToken(token, s.csrf) || !fromHere(o, req)) {
+      res.status(403).json({ ok: false, error: 'this form is stale or came from another site: reload the page and try again' });
+      return;
+    }
+    next();
+  };
+}
+
+/** The login form's token: a random cookie, and its HMAC in the form. */
+export function loginToken(o: SessionOptions, req: Request, res: Response): string {
+  let nonce = readCookie(req.headers.cookie, LOGIN_COOKIE);
+  if (!nonce || !/^[A-Za-z0-9_-]{22,64}$/.test(nonce)) {
+    nonce = randomBytes(18).toString('base64url');
+    res.append('set-cookie', `${LOGIN_COOKIE}=${nonce}; ${attrs(o, 3600)}`);
   }
+  return createHmac('sha256', o.secret).update(nonce).digest('base64url');
+}
+
+export function loginTokenValid(o: SessionOptions, req: Request, token: unknown): boolean {
+  const nonce = readCookie(req.headers.cookie, LOGIN_COOKIE);
+  if (!nonce || typeof token !== 'string' || !fromHere(o, req)) return false;
+  return sameToken(token, createHmac('sha256', o.secret).update(nonce).digest('base64url'));
 }

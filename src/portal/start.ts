@@ -32,8 +32,11 @@ export async function startPortalFor(
     downloads: { catalog: d.catalog, root, linkSecret: d.linkSecret },
     session: {
       secret: p.sessionSecret ?? randomBytes(32).toString('base64url'),
-      ttlMs: p.sessionHours * 3600_000,
+      absoluteMs: p.sessionHours * 3600_000,
+      idleMs: p.sessionIdleMinutes * 60_000,
       secure: cfg.transport.publicUrl.startsWith('https:'),
+      origins: [new URL(cfg.transport.publicUrl).origin],
+      trustProxy: p.trustProxy,
     },
     upload: {
       root,

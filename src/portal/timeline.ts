@@ -5,6 +5,7 @@ export interface TimelineEvent {
   at_ms: number;
   digit?: string;
   freq_hz?: number;
+  duration_ms?: number;
   cause?: string;
 }
 
@@ -40,20 +41,51 @@ export function mmss(sec: number): string {
   return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, '0')}`;
 }
 
-/** An SVG strip 0..duration with a clickable mark per event (data-seek = seconds) and a playhead. */
-export function timelineSvg(placed: PlacedEvent[], durationMs: number, answerSec: number | undefined): string {
+/**
+ * The call picture: the recording's level over time (one band per channel: a two-leg file shows both legs),
+ * with what the CPA heard drawn on it (a clickable mark per event, data-seek = seconds; beeps and tones as the
+ * stretch they lasted), the answer, and a playhead. Clicking anywhere seeks there (portal.js).
+ */
+export function timelineSvg(
+  placed: PlacedEvent[],
+  durationMs: number,
+  answerSec: number | undefined,
+  picture?: { binMs: number; levels: number[][] },
+): string {
   const dur = Math.max(durationMs / 1000, 0.001);
-  const x = (sec: number) => ((sec / dur) * 1000).toFixed(1);
+  const x = (sec: number) => ((Math.min(Math.max(sec, 0), dur) / dur) * 1000).toFixed(1);
+  const AXIS = 72;
+  const legs = picture?.levels.slice(0, 2) ?? [];
+  const bandH = legs.length === 2 ? 30 : 60;
+  const level = legs
+    .map((bins, c) => {
+      const base = c === 0 ? (legs.length === 2 ? 36 : AXIS - 4) : AXIS - 4;
+      const pts = bins.map((db, i) => {
+        const h = (Math.min(Math.max((db + 60) / 60, 0), 1) * bandH).toFixed(1);
+        return `${x((i * picture!.binMs) / 1000)},${(base - Number(h)).toFixed(1)} ${x(((i + 1) * picture!.binMs) / 1000)},${(base - Number(h)).toFixed(1)}`;
+      });
+      return `<polygon class="level${c ? ' leg2' : ''}" points="0,${base} ${pts.join(' ')} 1000,${base}"><title>${legs.length === 2 ? `leg ${c + 1} ` : ''}level</title></polygon>`;
+    })
+    .join('');
+  const spans = placed
+    .filter((e) => (e.result === 'BP' || CLASS[e.result] === 'tone') && typeof e.duration_ms === 'number' && e.duration_ms > 0)
+    .map((e) => {
+      const from = e.result === 'BP' ? e.atSec - e.duration_ms! / 1000 : e.atSec;
+      const to = e.result === 'BP' ? e.atSec : e.atSec + e.duration_ms! / 1000;
+      const w = Math.max(2, Number(x(to)) - Number(x(from)));
+      return `<rect class="beep" x="${x(from)}" y="4" width="${w.toFixed(1)}" height="${AXIS - 4}"/>`;
+    })
+    .join('');
   const marks = placed
     .map((e, i) => {
       const cls = CLASS[e.result] ?? 'other';
       const y = 14 + (i % 3) * 14;
-      return `<g class="mark ${cls}" data-seek="${e.atSec}" data-result="${esc(e.result)}"><title>${esc(e.label)} at ${mmss(e.atSec)}${e.cause ? ` - ${esc(e.cause)}` : ''}</title><line x1="${x(e.atSec)}" x2="${x(e.atSec)}" y1="8" y2="52" stroke="${COLOR[cls]}" stroke-width="3"/><text x="${x(e.atSec)}" y="${y}" dx="4">${esc(e.label)}</text></g>`;
+      return `<g class="mark ${cls}" data-seek="${e.atSec}" data-result="${esc(e.result)}"><title>${esc(e.label)} at ${mmss(e.atSec)}${e.cause ? ` - ${esc(e.cause)}` : ''}</title><rect x="${(Number(x(e.atSec)) - 4).toFixed(1)}" y="4" width="${10 + e.label.length * 7}" height="${AXIS - 4}" fill="transparent"/><line x1="${x(e.atSec)}" x2="${x(e.atSec)}" y1="4" y2="${AXIS}" stroke="${COLOR[cls]}" stroke-width="3"/><text x="${x(e.atSec)}" y="${y}" dx="4">${esc(e.label)}</text></g>`;
     })
     .join('');
   const answer =
     answerSec !== undefined
-      ? `<g><line x1="${x(answerSec)}" x2="${x(answerSec)}" y1="52" y2="64" stroke="#1d2330"/><text x="${x(answerSec)}" y="66" dx="3">answer</text></g>`
+      ? `<g><line x1="${x(answerSec)}" x2="${x(answerSec)}" y1="${AXIS}" y2="${AXIS + 12}" stroke="#1d2330"/><text x="${x(answerSec)}" y="${AXIS + 14}" dx="3">answer</text></g>`
       : '';
-  return `<svg viewBox="0 0 1000 70" role="img" aria-label="what the call progress analysis heard"><line class="axis" x1="0" x2="1000" y1="52" y2="52"/>${answer}${marks}<line class="playhead" x1="0" x2="0" y1="4" y2="56"/></svg>`;
+  return `<svg class="picture" viewBox="0 0 1000 ${AXIS + 18}" role="img" aria-label="the call's level over time and what the call progress analysis heard">${level}${spans}<line class="axis" x1="0" x2="1000" y1="${AXIS}" y2="${AXIS}"/>${answer}${marks}<line class="playhead" x1="0" x2="0" y1="2" y2="${AXIS + 4}"/></svg>`;
 }

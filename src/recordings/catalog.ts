@@ -3,6 +3,9 @@ import Database from 'better-sqlite3';
 import { UserStore } from './users';
 import { OutageLog } from './outages';
 import { CpaConfigTable } from './cpa-configs';
+import { SessionStore } from './sessions';
+import { AuditLog } from './audit';
+import { readPicture, type CallPicture } from './picture';
 
 // The catalog: every recording is a row here before anything else touches it, and every delivery is an
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
@@ -51,9 +54,15 @@ export interface NewRecording {
   state?: Exclude<RecordingState, 'recording'>;
   /** Found by the recovery sweep (no hangup was seen for it): its CPA events were lost. */
   recovered?: boolean;
+  /** The call picture (levels over time), computed at registration. */
+  picture?: CallPicture | null;
 }
 
-export interface Recording extends Omit<NewRecording, 'startedAt' | 'answeredAt' | 'endedAt' | 'cpaEvents' | 'state' | 'recovered'> {
+export interface Recording extends Omit<
+  NewRecording,
+  'startedAt' | 'answeredAt' | 'endedAt' | 'cpaEvents' | 'state' | 'recovered' | 'picture'
+> {
+  picture: CallPicture | undefined;
   state: RecordingState;
   recovered: boolean;
   id: string;
@@ -169,6 +178,35 @@ const MIGRATIONS: string[] = [
      config TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  // 7: roles (accounts made before them are admins), server-side sessions, the audit trail.
+  `ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'supervisor', 'agent'));
+   ALTER TABLE users ADD COLUMN extensions TEXT NOT NULL DEFAULT '';
+   ALTER TABLE users ADD COLUMN disabled_at TEXT;
+   CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     username TEXT NOT NULL,
+     csrf TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     remote TEXT
+   );
+   CREATE INDEX sessions_user ON sessions (username);
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     remote TEXT,
+     detail TEXT
+   );
+   CREATE INDEX audit_at ON audit (at);
+   CREATE INDEX audit_actor ON audit (actor, id);
+   CREATE INDEX audit_target ON audit (target, id);`,
+  // 8: the call picture (levels over time, computed once at registration); keyset paging by date and length.
+  `ALTER TABLE recordings ADD COLUMN picture TEXT;
+   CREATE INDEX recordings_created_id ON recordings (created_at, id);
+   CREATE INDEX recordings_duration_id ON recordings (duration_ms, id);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -195,6 +233,7 @@ function toRecording(r: Row): Recording {
     purgedAt: (r.purged_at as string | null | undefined) ?? null,
     state: (r.state as RecordingState | undefined) ?? 'complete',
     recovered: r.recovered === 1,
+    picture: readPicture(r.picture as string | null | undefined),
   };
 }
 
@@ -224,12 +263,23 @@ export interface RecordingQuery {
   source?: RecordingSource;
   /** Calls still being recorded are left out unless asked for. */
   state?: RecordingState;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  /** Recordings with a delivery in this state ('failing': pending or sending after a failed attempt). */
+  delivery?: 'pending' | 'failing' | 'delivered' | 'dead';
+  /** Only calls from or to one of these (an agent's extensions); [] matches nothing. */
+  extensions?: string[];
+  /** Newest first (date) or longest first (duration). */
+  sort?: 'date' | 'duration';
+  /** Keyset paging: rows after this one in the sort order (from the last row of the previous page). */
+  after?: { key: string | number; id: string };
   limit?: number;
+  /** Kept for the CLI's simple paging; the portal pages by `after`. */
   offset?: number;
 }
 
 // Search filters: the query field and its SQL condition (values always bound as parameters).
-const FILTERS: [keyof Omit<RecordingQuery, 'limit' | 'offset'>, string][] = [
+const FILTERS: [keyof RecordingQuery, string][] = [
   ['ani', 'ani = ?'],
   ['dnis', 'dnis = ?'],
   ['since', 'created_at >= ?'],
@@ -237,7 +287,16 @@ const FILTERS: [keyof Omit<RecordingQuery, 'limit' | 'offset'>, string][] = [
   ['cpaResult', 'cpa_result = ?'],
   ['source', 'source = ?'],
   ['state', 'state = ?'],
+  ['minDurationMs', 'duration_ms >= ?'],
+  ['maxDurationMs', 'duration_ms <= ?'],
 ];
+
+const DELIVERY_FILTER: Record<NonNullable<RecordingQuery['delivery']>, string> = {
+  pending: `d.status = 'pending' AND d.attempts = 0`,
+  failing: `d.status IN ('pending', 'sending') AND d.attempts > 0`,
+  delivered: `d.status = 'delivered'`,
+  dead: `d.status = 'dead'`,
+};
 
 /** Recordings and their delivery outbox. Every statement is parameterised. */
 export class Catalog {
@@ -248,6 +307,10 @@ export class Catalog {
   readonly outages: OutageLog;
   /** Named CPA configurations saved through the CPA server (same database). */
   readonly cpaConfigs: CpaConfigTable;
+  /** Portal sessions (same database: logout and disabling reach every instance). */
+  readonly sessions: SessionStore;
+  /** Who saw, played, downloaded or changed what. */
+  readonly audit: AuditLog;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -259,6 +322,8 @@ export class Catalog {
     this.users = new UserStore(this.db);
     this.outages = new OutageLog(this.db);
     this.cpaConfigs = new CpaConfigTable(this.db);
+    this.sessions = new SessionStore(this.db);
+    this.audit = new AuditLog(this.db);
   }
 
   close(): void {
@@ -311,6 +376,7 @@ export class Catalog {
         JSON.stringify(r.cpaEvents ?? []),
         state,
         r.recovered ? 1 : 0,
+        r.picture ? JSON.stringify(r.picture) : null,
       ];
       let id: string;
       if (existing) {
@@ -319,7 +385,7 @@ export class Catalog {
         this.db
           .prepare(
             `UPDATE recordings SET linkedid = COALESCE(?, linkedid), ani = ?, dnis = ?, started_at = COALESCE(?, started_at), answered_at = ?, ended_at = ?,
-               duration_ms = ?, path = ?, format = ?, size_bytes = ?, sha256 = ?, cpa_result = ?, cpa_events = ?, state = ?, recovered = ? WHERE id = ?`,
+               duration_ms = ?, path = ?, format = ?, size_bytes = ?, sha256 = ?, cpa_result = ?, cpa_events = ?, state = ?, recovered = ?, picture = ? WHERE id = ?`,
           )
           .run(...values, id);
       } else {
@@ -327,8 +393,8 @@ export class Catalog {
         this.db
           .prepare(
             `INSERT INTO recordings (linkedid, ani, dnis, started_at, answered_at, ended_at, duration_ms, path, format,
-               size_bytes, sha256, cpa_result, cpa_events, state, recovered, id, uniqueid, source, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               size_bytes, sha256, cpa_result, cpa_events, state, recovered, picture, id, uniqueid, source, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(...values, id, r.uniqueid, r.source, created);
       }
@@ -391,15 +457,54 @@ export class Catalog {
     const args: unknown[] = [];
     for (const [key, clause] of FILTERS) {
       const v = q[key];
-      if (v) {
+      if (v !== undefined && v !== '') {
         where.push(clause);
         args.push(v);
       }
     }
     if (!q.state) where.push(`state <> 'recording'`);
+    if (q.delivery)
+      where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = recordings.id AND ${DELIVERY_FILTER[q.delivery]})`);
+    if (q.extensions) {
+      if (!q.extensions.length) where.push('0');
+      else {
+        const marks = q.extensions.map(() => '?').join(', ');
+        where.push(`(ani IN (${marks}) OR dnis IN (${marks}))`);
+        args.push(...q.extensions, ...q.extensions);
+      }
+    }
+    const col = q.sort === 'duration' ? 'duration_ms' : 'created_at';
+    if (q.after) {
+      where.push(`(${col}, id) < (?, ?)`);
+      args.push(q.after.key, q.after.id);
+    }
     args.push(Math.min(Math.max(q.limit ?? 50, 1), 1000), Math.max(q.offset ?? 0, 0));
-    const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`;
+    const sql = `SELECT * FROM recordings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${col} DESC, id DESC LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toRecording);
+  }
+
+  /** Deliveries by state for the admin page ('failing': pending or sending after a failed attempt). */
+  deliveriesIn(state: 'pending' | 'failing' | 'dead', limit = 200): (Delivery & { ani: string; dnis: string })[] {
+    const cond = state === 'dead' ? `d.status = 'dead'` : DELIVERY_FILTER[state];
+    return (
+      this.db
+        .prepare(
+          `SELECT d.*, r.ani, r.dnis FROM deliveries d JOIN recordings r ON r.id = d.recording_id WHERE ${cond} ORDER BY d.id DESC LIMIT ?`,
+        )
+        .all(limit) as Row[]
+    ).map((r) => ({ ...toDelivery(r), ani: r.ani as string, dnis: r.dnis as string }));
+  }
+
+  getDelivery(id: number): Delivery | undefined {
+    const r = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    return r && toDelivery(r);
+  }
+
+  /** Every dead delivery back in the queue now; returns how many. */
+  retryAllDead(now = Date.now()): number {
+    return this.db
+      .prepare(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE status = 'dead'`)
+      .run(now).changes;
   }
 
   deliveriesOf(recordingId: string): Delivery[] {

@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import { Catalog, type DeliveryKind, type NewDelivery, type Recording, type RecordingSource } from './catalog';
 import { waitForClosedWav } from './closed-wav';
 import { insideRoot, realFileInsideRoot, sha256File } from './file-store';
+import { computePicture } from './picture';
 
 export interface Route {
   name: string;
@@ -76,6 +77,14 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
   realFileInsideRoot(o.root, rel);
   const sha256 = await sha256File(abs);
   const noAudio = wav.durationMs < MIN_AUDIO_MS;
+  // A picture that cannot be made (an odd file) costs the page its picture, never the recording its row.
+  const picture =
+    noAudio || (call.complete?.format ?? 'wav') !== 'wav'
+      ? null
+      : await computePicture(abs).catch((e: Error) => {
+          o.log.warn({ uniqueid: call.uniqueid, path: rel, err: e.message }, 'no call picture for this recording');
+          return null;
+        });
   const rec = o.catalog.addRecording(
     {
       uniqueid: call.uniqueid,
@@ -95,6 +104,7 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
       source: call.source,
       state: noAudio ? 'no_audio' : 'complete',
       recovered: call.recovered ?? false,
+      picture,
     },
     routesFor(o.routes, call.dnis),
   );

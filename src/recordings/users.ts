@@ -2,11 +2,53 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 // Portal accounts, next to the recordings they may see (same database, same migrations). Passwords are
-// stored as scrypt hashes with a per-user salt; never in clear, never reversible.
+// stored as scrypt hashes with a per-user salt; never in clear, never reversible. A change that takes
+// rights away (password, disable, remove) ends the user's sessions in the same transaction.
+
+/** admin: everything, the admin pages too; supervisor: every recording; agent: calls of their extensions. */
+export const ROLES = ['admin', 'supervisor', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface PortalUser {
   username: string;
   createdAt: string;
+  role: Role;
+  /** An agent sees the recordings whose ANI or DNIS is one of these. */
+  extensions: string[];
+  disabled: boolean;
+}
+
+const EXTENSION = /^[0-9A-Za-z+*#]{1,32}$/;
+
+/** "2001, 2002" -> ['2001', '2002'], each checked; the error names the bad one. */
+export function parseExtensions(text: string): string[] {
+  const list = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = list.find((x) => !EXTENSION.test(x));
+  if (bad !== undefined) throw new UserError(`extensions: '${bad}' is not an extension (digits, letters, + * #, up to 32)`);
+  if (list.length > 200) throw new UserError('extensions: at most 200');
+  return [...new Set(list)];
+}
+
+type UserRow = {
+  username: string;
+  password_hash: string;
+  created_at: string;
+  role: string;
+  extensions: string;
+  disabled_at: string | null;
+};
+
+function toUser(r: UserRow): PortalUser {
+  return {
+    username: r.username,
+    createdAt: r.created_at,
+    role: r.role as Role,
+    extensions: r.extensions ? r.extensions.split(',') : [],
+    disabled: r.disabled_at !== null,
+  };
 }
 
 export class UserError extends Error {}
@@ -46,45 +88,99 @@ let decoy: Promise<string> | undefined;
 export class UserStore {
   constructor(private readonly db: Database.Database) {}
 
-  async add(username: string, password: string, now = new Date()): Promise<PortalUser> {
+  /**
+   * A new account. The first one may omit the role (it is the admin who set the service up); every later one
+   * names it, so nobody becomes an admin by leaving a flag out.
+   */
+  async add(username: string, password: string, o: { role?: Role; extensions?: string[] } = {}, now = new Date()): Promise<PortalUser> {
     if (!USERNAME.test(username))
       throw new UserError('username: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter or digit)');
+    const role = o.role ?? (this.count() === 0 ? 'admin' : undefined);
+    if (!role) throw new UserError(`role: give it (--role ${ROLES.join('|')}); only the first account defaults to admin`);
+    if (!ROLES.includes(role)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
     const hash = await hashPassword(password);
+    const ext = (o.extensions ?? []).join(',');
     const r = this.db
-      .prepare('INSERT OR IGNORE INTO users (username, password_hash, created_at) VALUES (?, ?, ?)')
-      .run(username, hash, now.toISOString());
+      .prepare('INSERT OR IGNORE INTO users (username, password_hash, created_at, role, extensions) VALUES (?, ?, ?, ?, ?)')
+      .run(username, hash, now.toISOString(), role, ext);
     if (r.changes === 0) throw new UserError(`username: '${username}' already exists`);
-    return { username, createdAt: now.toISOString() };
+    return this.get(username)!;
+  }
+
+  /** Role and/or extensions; the sessions stay (rights are read on every request). */
+  set(username: string, o: { role?: Role; extensions?: string[] }): PortalUser {
+    if (o.role !== undefined && !ROLES.includes(o.role)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
+    const u = this.get(username);
+    if (!u) throw new UserError(`username: no user '${username}'`);
+    if (u.role === 'admin' && o.role && o.role !== 'admin' && !u.disabled && this.activeAdmins() === 1)
+      throw new UserError(`role: '${username}' is the last active admin`);
+    this.db
+      .prepare('UPDATE users SET role = ?, extensions = ? WHERE username = ?')
+      .run(o.role ?? u.role, (o.extensions ?? u.extensions).join(','), username);
+    return this.get(username)!;
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     const hash = await hashPassword(password);
-    const r = this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
-    if (r.changes === 0) throw new UserError(`username: no user '${username}'`);
+    this.db.transaction(() => {
+      const r = this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
+      if (r.changes === 0) throw new UserError(`username: no user '${username}'`);
+      this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+    })();
+  }
+
+  /** Disabled accounts cannot log in and their sessions end at once; enable() lets them log in again. */
+  setDisabled(username: string, disabled: boolean, now = new Date()): PortalUser {
+    return this.db.transaction(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`username: no user '${username}'`);
+      if (disabled && u.role === 'admin' && !u.disabled && this.activeAdmins() === 1)
+        throw new UserError(`username: '${username}' is the last active admin`);
+      this.db.prepare('UPDATE users SET disabled_at = ? WHERE username = ?').run(disabled ? now.toISOString() : null, username);
+      if (disabled) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+      return this.get(username)!;
+    })();
   }
 
   remove(username: string): boolean {
-    return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes > 0;
+    return this.db.transaction(() => {
+      const u = this.get(username);
+      if (u?.role === 'admin' && !u.disabled && this.activeAdmins() === 1)
+        throw new UserError(`username: '${username}' is the last active admin`);
+      this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+      return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes > 0;
+    })();
   }
 
   list(): PortalUser[] {
-    return (
-      this.db.prepare('SELECT username, created_at FROM users ORDER BY username').all() as { username: string; created_at: string }[]
-    ).map((u) => ({ username: u.username, createdAt: u.created_at }));
+    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map(toUser);
+  }
+
+  get(username: string): PortalUser | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) n FROM users').get() as { n: number }).n;
   }
 
   exists(username: string): boolean {
-    return this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
+    return this.db.prepare('SELECT 1 FROM users WHERE username = ? AND disabled_at IS NULL').get(username) !== undefined;
   }
 
-  /** The user when the password is right; undefined otherwise (in about the same time either way). */
+  private activeAdmins(): number {
+    return (this.db.prepare(`SELECT COUNT(*) n FROM users WHERE role = 'admin' AND disabled_at IS NULL`).get() as { n: number }).n;
+  }
+
+  /** The user when the password is right and the account enabled; undefined otherwise (in about the same time). */
   async check(username: string, password: string): Promise<PortalUser | undefined> {
-    const row = this.db.prepare('SELECT username, password_hash, created_at FROM users WHERE username = ?').get(username) as
-      { username: string; password_hash: string; created_at: string } | undefined;
+    const row = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
     if (!row) {
       await verifyPassword(password, await (decoy ??= hashPassword(randomBytes(12).toString('base64url'))));
       return undefined;
     }
-    return (await verifyPassword(password, row.password_hash)) ? { username: row.username, createdAt: row.created_at } : undefined;
+    const ok = await verifyPassword(password, row.password_hash);
+    return ok && row.disabled_at === null ? toUser(row) : undefined;
   }
 }

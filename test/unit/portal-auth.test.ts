@@ -1,6 +1,12 @@
-// The portal's building blocks: byte ranges, session cookies, password hashes, the login throttle.
+// The portal's building blocks: byte ranges, sessions, roles, password hashes, the login throttle, file names.
 import { parseRange } from '../../src/portal/range';
-import { sessionCookie, sessionUser, LoginThrottle } from '../../src/portal/session';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canSee, sessionCookie } from '../../src/portal/session';
+import { LoginThrottle } from '../../src/portal/login-throttle';
+import { contentDisposition } from '../../src/portal/send-audio';
+import { Catalog, parseExtensions, type Recording, type Role } from '../../src/recordings';
 import { hashPassword, verifyPassword } from '../../src/recordings';
 
 test('Range: first bytes, open end, suffix, clamped end, unsatisfiable, ignored forms', () => {
@@ -14,21 +20,73 @@ test('Range: first bytes, open end, suffix, clamped end, unsatisfiable, ignored 
   for (const h of [undefined, 'bytes=0-1,5-9', 'items=0-5', 'bytes=9-3', 'garbage']) expect(parseRange(h, 1000)).toEqual({ kind: 'whole' });
 });
 
-test('session cookie: accepted as issued, refused when altered, re-signed, expired or for another secret', () => {
-  const o = { secret: 'a'.repeat(32), ttlMs: 60_000, secure: true };
-  const set = sessionCookie(o, 'alice', 1_000_000);
-  expect(set).toMatch(/HttpOnly/);
-  expect(set).toMatch(/SameSite=Strict/);
-  expect(set).toMatch(/Secure/);
-  const pair = set.split(';')[0]!;
-  expect(sessionUser(o, `x=1; ${pair}`, 1_000_001)).toBe('alice');
-  expect(sessionUser(o, pair, 1_000_000 + 60_001)).toBeUndefined();
-  expect(sessionUser({ ...o, secret: 'b'.repeat(32) }, pair, 1_000_001)).toBeUndefined();
-  const [payload, sig] = pair.slice('dc_session='.length).split('.') as [string, string];
-  const other = Buffer.from(JSON.stringify({ u: 'admin', exp: 9e15 })).toString('base64url');
-  expect(sessionUser(o, `dc_session=${other}.${sig}`, 1_000_001)).toBeUndefined();
-  expect(sessionUser(o, `dc_session=${payload}.${sig.slice(1)}x`, 1_000_001)).toBeUndefined();
-  expect(sessionUser(o, 'dc_session=garbage', 1_000_001)).toBeUndefined();
+test('sessions: a random id in the cookie, its hash in the catalog; idle and absolute limits; ended by logout, password, disable, remove', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dc-sessions-'));
+  const c = new Catalog(join(dir, 'c.sqlite'));
+  try {
+    await c.users.add('alice', 'a long password', { role: 'admin' });
+    await c.users.add('bob', 'a long password', { role: 'agent', extensions: ['2001'] });
+    const limits = { idleMs: 30 * 60_000, absoluteMs: 12 * 3600_000 };
+    const t0 = 1_000_000_000;
+    const a = c.sessions.create('alice', '127.0.0.1', t0);
+    expect(a.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(c.sessions.resolve(a.id, limits, t0 + 1000)).toMatchObject({ username: 'alice', role: 'admin', csrf: a.csrf });
+    expect(c.sessions.resolve(`${a.id.slice(0, -1)}x`, limits, t0 + 1000)).toBeUndefined();
+    // used every 20 min it lives on, up to the absolute limit
+    for (let t = t0; t < t0 + 11 * 3600_000; t += 20 * 60_000) expect(c.sessions.resolve(a.id, limits, t)).toBeDefined();
+    expect(c.sessions.resolve(a.id, limits, t0 + 12 * 3600_000 + 1)).toBeUndefined();
+    const b = c.sessions.create('bob', '127.0.0.1', t0);
+    expect(c.sessions.resolve(b.id, limits, t0 + 31 * 60_000)).toBeUndefined(); // idle
+    // what takes rights away ends every session of that user at once
+    const b1 = c.sessions.create('bob', '127.0.0.1', t0);
+    const b2 = c.sessions.create('bob', '127.0.0.2', t0);
+    await c.users.setPassword('bob', 'another long password');
+    expect([c.sessions.resolve(b1.id, limits, t0), c.sessions.resolve(b2.id, limits, t0)]).toEqual([undefined, undefined]);
+    const b3 = c.sessions.create('bob', '127.0.0.1', t0);
+    c.users.setDisabled('bob', true);
+    expect(c.sessions.resolve(b3.id, limits, t0)).toBeUndefined();
+    await expect(c.users.check('bob', 'another long password')).resolves.toBeUndefined();
+    c.users.setDisabled('bob', false);
+    await expect(c.users.check('bob', 'another long password')).resolves.toMatchObject({ role: 'agent', extensions: ['2001'] });
+    const b4 = c.sessions.create('bob', '127.0.0.1', t0);
+    c.users.remove('bob');
+    expect(c.sessions.resolve(b4.id, limits, t0)).toBeUndefined();
+    // the last admin cannot be demoted, disabled or removed
+    expect(() => c.users.set('alice', { role: 'agent' })).toThrow(/last active admin/);
+    expect(() => c.users.setDisabled('alice', true)).toThrow(/last active admin/);
+    expect(() => c.users.remove('alice')).toThrow(/last active admin/);
+    // only the first account may leave the role out
+    await expect(c.users.add('carol', 'a long password')).rejects.toThrow(/role: give it/);
+    expect(() => parseExtensions('2001, 20x;2')).toThrow(/'20x;2' is not an extension/);
+    expect(parseExtensions(' 2001,2002,2001 ')).toEqual(['2001', '2002']);
+    const cookie = sessionCookie(
+      { secret: 's'.repeat(32), secure: true, idleMs: 1, absoluteMs: 3600_000, origins: [], trustProxy: [] },
+      a.id,
+    );
+    expect(cookie).toBe(`dc_session=${a.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure`);
+  } finally {
+    c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an agent sees the calls of their extensions, as caller or as dialled number; others see all', () => {
+  const s = (role: Role, extensions: string[]) => ({ username: 'x', role, extensions, csrf: '', createdAt: 0, lastSeenAt: 0 });
+  const rec = { ani: '2001', dnis: '4175551234' } as Recording;
+  expect(canSee(s('agent', ['2001']), rec)).toBe(true);
+  expect(canSee(s('agent', ['4175551234']), rec)).toBe(true);
+  expect(canSee(s('agent', ['2002']), rec)).toBe(false);
+  expect(canSee(s('agent', []), rec)).toBe(false);
+  expect(canSee(s('supervisor', []), rec)).toBe(true);
+});
+
+test('Content-Disposition: a caller id cannot end the quoted name or add parameters; the exact name goes in filename*', () => {
+  expect(contentDisposition('attachment', 'a"; filename=evil.exe;\r\n-x.wav')).toBe(
+    `attachment; filename="a__ filename=evil.exe_-x.wav"; filename*=UTF-8''a%22%3B%20filename%3Devil.exe%3B-x.wav`,
+  );
+  expect(contentDisposition('inline', 'José-4175551234-rec_1.wav')).toBe(
+    `inline; filename="Jos_-4175551234-rec_1.wav"; filename*=UTF-8''Jos%C3%A9-4175551234-rec_1.wav`,
+  );
 });
 
 test('passwords: scrypt with a salt per hash; the right one verifies, others do not; short ones are refused', async () => {
@@ -43,15 +101,42 @@ test('passwords: scrypt with a salt per hash; the right one verifies, others do 
   await expect(hashPassword('short')).rejects.toThrow(/password: at least 10/);
 });
 
-test('login throttle: 5 failures per address per window, then a wait; a success clears it', () => {
-  const t = new LoginThrottle(5, 60_000);
-  for (let i = 0; i < 5; i++) {
-    expect(t.retryAfter('1.2.3.4', 1000 + i)).toBe(0);
-    t.failed('1.2.3.4', 1000 + i);
+test('login throttle: counted before the check, per account and address; blocks grow; another address and the account owner get in', () => {
+  const t = new LoginThrottle({ perPair: 5, perAddress: 30, windowMs: 60_000, firstBlockMs: 60_000, maxBlockMs: 3600_000 });
+  // 40 at once (none finished): 5 admitted, 35 refused before any password is checked
+  const tickets = Array.from({ length: 40 }, () => t.admit('alice', '10.0.0.1', 1000));
+  expect(tickets.filter((x) => x.ok)).toHaveLength(5);
+  expect(tickets.filter((x) => !x.ok).every((x) => !x.ok && x.reason === 'account' && x.retryAfterSec === 60)).toBe(true);
+  for (const x of tickets) if (x.ok) x.failed();
+  // the attacker's own account, from the same address, logs in: alice's count is not reset
+  const own = t.admit('mallory', '10.0.0.1', 2000);
+  expect(own.ok).toBe(true);
+  if (own.ok) own.succeeded();
+  expect(t.admit('alice', '10.0.0.1', 2000).ok).toBe(false);
+  // alice from her own address still gets in (with a delay: her account is being guessed)
+  const mine = t.admit('alice', '10.0.0.2', 2000);
+  expect(mine).toMatchObject({ ok: true, delayMs: 0 });
+  if (mine.ok) mine.succeeded();
+  // the block doubles when it is hit again after it ended
+  const later = t.admit('alice', '10.0.0.1', 62_000);
+  expect(later.ok).toBe(true);
+  for (let i = 0; i < 4; i++) {
+    const x = t.admit('alice', '10.0.0.1', 62_000);
+    if (x.ok) x.failed();
   }
-  expect(t.retryAfter('1.2.3.4', 2000)).toBe(59);
-  expect(t.retryAfter('5.6.7.8', 2000)).toBe(0);
-  expect(t.retryAfter('1.2.3.4', 61_001)).toBe(0);
-  t.succeeded('1.2.3.4');
-  expect(t.retryAfter('1.2.3.4', 2000)).toBe(0);
+  if (later.ok) later.failed();
+  const blocked = t.admit('alice', '10.0.0.1', 62_001);
+  expect(blocked).toMatchObject({ ok: false, retryAfterSec: 120 });
+  // one address spraying many accounts is stopped after perAddress failures
+  for (let i = 0; i < 30; i++) {
+    const x = t.admit(`user${i}`, '10.0.0.9', 5000);
+    if (x.ok) x.failed();
+  }
+  expect(t.admit('someone-else', '10.0.0.9', 5000)).toMatchObject({ ok: false, reason: 'address' });
+  // many addresses guessing one account: never refused there, but answered more and more slowly
+  for (let i = 0; i < 8; i++) {
+    const x = t.admit('bob', `10.1.0.${i}`, 5000);
+    if (x.ok) x.failed();
+  }
+  expect(t.admit('bob', '10.1.1.1', 5000)).toMatchObject({ ok: true, delayMs: 2000 });
 });

@@ -19,7 +19,7 @@ test('a slow-header connection is closed within about headersTimeoutMs, not 30 s
     headersTimeoutMs: 1000,
     upload: { root: dir, tokens: [], maxBytes: 1024, register: () => Promise.reject(new Error('no')) },
     downloads: { catalog, root: dir, linkSecret: 'x'.repeat(32) },
-    session: { secret: 's'.repeat(32), ttlMs: 60_000, secure: false },
+    session: { secret: 's'.repeat(32), idleMs: 60_000, absoluteMs: 60_000, secure: false, origins: [], trustProxy: [] },
   });
   try {
     const port = Number(new URL(portal.url).port);

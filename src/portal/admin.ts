@@ -1,0 +1,265 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from '../log';
+import { AUDIT_ACTIONS, parseExtensions, ROLES, UserError, type AuditAction, type Catalog, type Role } from '../recordings';
+import { csrfField, esc, page, type Viewer } from './html';
+import { auditOf, sendHtml as html, sessionOf, viewer, when } from './pages';
+import { requireCsrf, requireLogin, type SessionOptions } from './session';
+
+// The admin pages: the delivery outbox (what is pending, failing with its last error and attempts, dead; retry
+// one or every dead one), the accounts (add, role, extensions, disable, reset a password, remove) and the audit
+// trail, read-only. Admins only; every POST carries the session's CSRF token; every change is audited.
+
+export interface AdminOptions {
+  catalog: Catalog;
+  session: SessionOptions;
+  log: Logger;
+}
+
+const STATES = ['failing', 'dead', 'pending'] as const;
+
+export function adminRouter(o: AdminOptions): Router {
+  const r = express.Router();
+  const admins = requireLogin(o.session, o.catalog, ['admin']);
+  const csrf = requireCsrf(o.session);
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
+  const audit = auditOf(o);
+  const post = (path: string, h: (req: Request, res: Response) => void | Promise<void>) => r.post(path, admins, form, csrf, h);
+  const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+  const field = (req: Request, k: string) => (typeof body(req)[k] === 'string' ? (body(req)[k] as string) : '');
+
+  const deliveriesPage = (v: Viewer, state: (typeof STATES)[number], notice?: string) => {
+    const counts = Object.fromEntries(STATES.map((s) => [s, o.catalog.deliveriesIn(s, 10_000).length]));
+    const rows = o.catalog.deliveriesIn(state);
+    const tabs = STATES.map((s) =>
+      s === state ? `<strong>${s} (${counts[s]})</strong>` : `<a href="/admin/deliveries?state=${s}">${s} (${counts[s]})</a>`,
+    ).join(' ');
+    const retryAll =
+      state === 'dead' && rows.length
+        ? `<form method="post" action="/admin/deliveries/retry-dead">${csrfField(v)}<button class="primary" type="submit">Retry every dead delivery</button></form>`
+        : '';
+    const table = rows.length
+      ? `<table><thead><tr><th>Delivery</th><th>Recording</th><th>Route</th><th>Target</th><th>Attempts</th><th>Last error</th><th></th></tr></thead><tbody>${rows
+          .map(
+            (d) =>
+              `<tr data-delivery="${d.id}"><td><a href="/admin/deliveries/${d.id}">#${d.id}</a></td><td><a href="/recordings/${encodeURIComponent(d.recordingId)}">${esc(d.ani || 'anonymous')} &rarr; ${esc(d.dnis)}</a></td><td>${esc(d.route)} (${esc(d.kind)})</td><td>${esc(d.kind === 'webhook' ? safeOrigin(d.target) : d.target)}</td><td>${d.attempts}</td><td>${esc(d.lastError ?? '')}</td><td>${
+                state === 'pending'
+                  ? ''
+                  : `<form class="inline" method="post" action="/admin/deliveries/${d.id}/retry">${csrfField(v)}<button class="small" type="submit">Retry now</button></form>`
+              }</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : `<p class="muted">No ${state} deliveries.</p>`;
+    return page(
+      'Deliveries',
+      `<h1>Deliveries</h1>${notice ? `<p class="ok" role="status">${esc(notice)}</p>` : ''}<p>${tabs}</p>${retryAll}${table}`,
+      v,
+    );
+  };
+
+  r.get('/admin/deliveries', admins, (req, res) => {
+    const state = String(req.query.state ?? 'failing');
+    if (!(STATES as readonly string[]).includes(state))
+      return res.status(400).json({ ok: false, error: `state: one of ${STATES.join(', ')}` });
+    html(
+      res,
+      200,
+      deliveriesPage(
+        viewer(sessionOf(res)),
+        state as (typeof STATES)[number],
+        typeof req.query.done === 'string' ? req.query.done : undefined,
+      ),
+    );
+  });
+
+  r.get('/admin/deliveries/:id', admins, (req, res) => {
+    const id = /^\d{1,12}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
+    const d = Number.isFinite(id) ? o.catalog.getDelivery(id) : undefined;
+    if (!d) return res.status(404).json({ ok: false, error: 'no such delivery' });
+    const attempts = o.catalog.attemptsOf(d.id);
+    const v = viewer(sessionOf(res));
+    html(
+      res,
+      200,
+      page(
+        `Delivery #${d.id}`,
+        `<h1>Delivery #${d.id}: ${esc(d.route)} (${esc(d.kind)})</h1><dl><dt>Recording</dt><dd><a href="/recordings/${encodeURIComponent(d.recordingId)}">${esc(d.recordingId)}</a></dd><dt>Status</dt><dd>${esc(d.status)}</dd><dt>Attempts</dt><dd>${d.attempts}</dd><dt>Last error</dt><dd>${esc(d.lastError ?? '-')}</dd><dt>Delivered</dt><dd>${esc(when(d.deliveredAt) || '-')}</dd></dl>
+${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/admin/deliveries/${d.id}/retry">${csrfField(v)}<button class="primary" type="submit">Retry now</button></form>` : ''}
+<h2>Attempts</h2>${
+          attempts.length
+            ? `<table><thead><tr><th>At (UTC)</th><th>Outcome</th><th>HTTP</th><th>Error</th><th>Took</th></tr></thead><tbody>${attempts.map((a) => `<tr><td>${esc(when(a.at))}</td><td>${esc(a.outcome)}</td><td>${a.httpStatus ?? ''}</td><td>${esc(a.error ?? '')}</td><td>${a.durationMs} ms</td></tr>`).join('')}</tbody></table>`
+            : '<p class="muted">Not attempted yet.</p>'
+        }`,
+        v,
+      ),
+    );
+  });
+
+  post('/admin/deliveries/:id/retry', (req, res) => {
+    const id = /^\d{1,12}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
+    const d = Number.isFinite(id) ? o.catalog.getDelivery(id) : undefined;
+    if (!d) return void res.status(404).json({ ok: false, error: 'no such delivery' });
+    if (!o.catalog.retryDelivery(d.id))
+      return void res.status(409).json({ ok: false, error: `delivery #${d.id} is ${d.status}: only dead or pending ones are retried` });
+    audit(req, sessionOf(res).username, 'delivery_retry', String(d.id), `${d.route} of ${d.recordingId}, was ${d.status}`);
+    o.log.info({ delivery: d.id, by: sessionOf(res).username }, 'delivery retried from the portal');
+    res.redirect(
+      303,
+      `/admin/deliveries?state=${d.status === 'dead' ? 'dead' : 'failing'}&done=${encodeURIComponent(`Delivery #${d.id} queued again.`)}`,
+    );
+  });
+
+  post('/admin/deliveries/retry-dead', (req, res) => {
+    const n = o.catalog.retryAllDead();
+    audit(req, sessionOf(res).username, 'delivery_retry_dead', undefined, `${n} deliveries`);
+    res.redirect(303, `/admin/deliveries?state=dead&done=${encodeURIComponent(`${n} dead deliveries queued again.`)}`);
+  });
+
+  const usersPage = (v: Viewer, notice?: { ok: boolean; text: string }) => {
+    const list = o.catalog.users.list();
+    const roleSelect = (cur?: Role) =>
+      `<select name="role">${ROLES.map((x) => `<option${x === cur ? ' selected' : ''}>${x}</option>`).join('')}</select>`;
+    const rows = list
+      .map((u) => {
+        const n = encodeURIComponent(u.username);
+        return `<tr data-user="${esc(u.username)}"><td>${esc(u.username)}${u.disabled ? ' <span class="muted">(disabled)</span>' : ''}</td><td><form class="inline" method="post" action="/admin/users/${n}">${csrfField(v)}${roleSelect(u.role)}<input name="extensions" value="${esc(u.extensions.join(','))}" placeholder="2001,2002" size="14"><button class="small" type="submit">Save</button></form></td><td>${o.catalog.sessions.countOf(u.username)}</td><td><form class="inline" method="post" action="/admin/users/${n}/${u.disabled ? 'enable' : 'disable'}">${csrfField(v)}<button class="small" type="submit">${u.disabled ? 'Enable' : 'Disable'}</button></form> <form class="inline" method="post" action="/admin/users/${n}/password">${csrfField(v)}<input name="password" type="password" autocomplete="new-password" placeholder="new password" size="12"><button class="small" type="submit">Set password</button></form> <form class="inline" method="post" action="/admin/users/${n}/remove">${csrfField(v)}<button class="small" type="submit">Remove</button></form></td></tr>`;
+      })
+      .join('');
+    return page(
+      'Users',
+      `<h1>Users</h1>${notice ? `<p class="${notice.ok ? 'ok' : 'error'}" role="${notice.ok ? 'status' : 'alert'}">${esc(notice.text)}</p>` : ''}
+<table><thead><tr><th>User</th><th>Role and extensions (agents see the calls of these)</th><th>Sessions</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+<h2>Add a user</h2><form class="search" method="post" action="/admin/users">${csrfField(v)}<label>User name<input name="username" required></label><label>Role${roleSelect('agent')}</label><label>Extensions<input name="extensions" placeholder="2001,2002"></label><label>Password<input name="password" type="password" autocomplete="new-password" required></label><button class="primary" type="submit">Add</button></form>`,
+      v,
+    );
+  };
+
+  r.get('/admin/users', admins, (_req, res) => html(res, 200, usersPage(viewer(sessionOf(res)))));
+
+  /** Runs a change to an account: UserError -> 400 with the page and the message; success audited. */
+  const change = async (req: Request, res: Response, action: AuditAction, target: string, f: () => unknown, text: string) => {
+    const v = viewer(sessionOf(res));
+    try {
+      await f();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      return html(res, 400, usersPage(v, { ok: false, text: e.message }));
+    }
+    audit(req, v.username, action, target);
+    o.log.info({ user: target, action, by: v.username }, 'portal account changed');
+    html(res, 200, usersPage(v, { ok: true, text }));
+  };
+  const role = (req: Request): Role => {
+    const x = field(req, 'role');
+    if (!(ROLES as readonly string[]).includes(x)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
+    return x as Role;
+  };
+  const name = (req: Request) => String(req.params.name);
+
+  post('/admin/users', (req, res) =>
+    change(
+      req,
+      res,
+      'user_add',
+      field(req, 'username'),
+      () =>
+        o.catalog.users.add(field(req, 'username').trim().toLowerCase(), field(req, 'password'), {
+          role: role(req),
+          extensions: parseExtensions(field(req, 'extensions')),
+        }),
+      `added ${field(req, 'username')}`,
+    ),
+  );
+  post('/admin/users/:name', (req, res) =>
+    change(
+      req,
+      res,
+      'user_set',
+      name(req),
+      () => o.catalog.users.set(name(req), { role: role(req), extensions: parseExtensions(field(req, 'extensions')) }),
+      `saved ${name(req)}`,
+    ),
+  );
+  post('/admin/users/:name/disable', (req, res) =>
+    change(
+      req,
+      res,
+      'user_disable',
+      name(req),
+      () => o.catalog.users.setDisabled(name(req), true),
+      `disabled ${name(req)}: their sessions ended`,
+    ),
+  );
+  post('/admin/users/:name/enable', (req, res) =>
+    change(req, res, 'user_enable', name(req), () => o.catalog.users.setDisabled(name(req), false), `enabled ${name(req)}`),
+  );
+  post('/admin/users/:name/password', (req, res) =>
+    change(
+      req,
+      res,
+      'user_password',
+      name(req),
+      () => o.catalog.users.setPassword(name(req), field(req, 'password')),
+      `new password for ${name(req)}: their sessions ended`,
+    ),
+  );
+  post('/admin/users/:name/remove', (req, res) =>
+    change(
+      req,
+      res,
+      'user_remove',
+      name(req),
+      () => {
+        if (!o.catalog.users.remove(name(req))) throw new UserError(`username: no user '${name(req)}'`);
+      },
+      `removed ${name(req)}`,
+    ),
+  );
+
+  r.get('/admin/audit', admins, (req, res) => {
+    const v = viewer(sessionOf(res));
+    const q = req.query as Record<string, unknown>;
+    const f: Record<string, string> = {};
+    for (const k of ['actor', 'action', 'target', 'from', 'to', 'before'])
+      if (typeof q[k] === 'string' && q[k]) f[k] = (q[k] as string).slice(0, 64);
+    const bad = (m: string) => res.status(400).json({ ok: false, error: m });
+    if (f.action && !(AUDIT_ACTIONS as readonly string[]).includes(f.action)) return bad(`action: one of ${AUDIT_ACTIONS.join(', ')}`);
+    for (const k of ['from', 'to']) if (f[k] && !/^\d{4}-\d{2}-\d{2}$/.test(f[k]!)) return bad(`${k}: a date as YYYY-MM-DD`);
+    if (f.before && !/^\d{1,15}$/.test(f.before)) return bad('before: use the links');
+    const until = f.to ? new Date(Date.parse(`${f.to}T00:00:00Z`) + 86_400_000).toISOString() : undefined;
+    const rows = o.catalog.audit.list({
+      actor: f.actor,
+      action: f.action as AuditAction | undefined,
+      target: f.target,
+      since: f.from ? `${f.from}T00:00:00.000Z` : undefined,
+      until,
+      before: f.before ? Number(f.before) : undefined,
+      limit: 101,
+    });
+    const shown = rows.slice(0, 100);
+    const older =
+      rows.length > 100
+        ? `<a href="/admin/audit?${new URLSearchParams({ ...f, before: String(shown[shown.length - 1]!.id) }).toString()}">older</a>`
+        : '';
+    const opt = AUDIT_ACTIONS.map((a) => `<option${a === f.action ? ' selected' : ''}>${a}</option>`).join('');
+    html(
+      res,
+      200,
+      page(
+        'Audit',
+        `<h1>Audit trail</h1><form class="search" method="get" action="/admin/audit"><label>Who<input name="actor" value="${esc(f.actor)}"></label><label>Action<select name="action"><option value="">any</option>${opt}</select></label><label>What<input name="target" value="${esc(f.target)}"></label><label>From (UTC)<input name="from" type="date" value="${esc(f.from)}"></label><label>To (UTC)<input name="to" type="date" value="${esc(f.to)}"></label><button class="primary" type="submit">Filter</button></form>
+${shown.length ? `<table><thead><tr><th>At (UTC)</th><th>Who</th><th>Action</th><th>What</th><th>From</th><th>Detail</th></tr></thead><tbody>${shown.map((e) => `<tr><td>${esc(when(e.at))}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td><td>${e.target?.startsWith('rec_') ? `<a href="/recordings/${encodeURIComponent(e.target)}">${esc(e.target)}</a>` : esc(e.target ?? '')}</td><td>${esc(e.remote ?? '')}</td><td>${esc(e.detail ?? '')}</td></tr>`).join('')}</tbody></table>` : '<p class="muted">Nothing logged that matches.</p>'}<div class="pager">${older}</div>`,
+        v,
+      ),
+    );
+  });
+
+  return r;
+}
+
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid URL)';
+  }
+}
