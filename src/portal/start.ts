@@ -56,9 +56,14 @@ export async function startPortalFor(
         }),
     },
   });
+  // Sessions past their limits are refused when used; this removes the ones never used again.
+  const limits = { idleMs: p.sessionIdleMinutes * 60_000, absoluteMs: p.sessionHours * 3600_000 };
+  const prune = setInterval(() => d.catalog.sessions.prune(limits), 10 * 60_000);
+  prune.unref();
   return {
     url: portal.url,
     async stop() {
+      clearInterval(prune);
       const closed = new Promise<void>((r) => portal.server.close(() => r()));
       portal.server.closeAllConnections();
       await closed;

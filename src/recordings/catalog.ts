@@ -206,7 +206,11 @@ const MIGRATIONS: string[] = [
   // 8: the call picture (levels over time, computed once at registration); keyset paging by date and length.
   `ALTER TABLE recordings ADD COLUMN picture TEXT;
    CREATE INDEX recordings_created_id ON recordings (created_at, id);
-   CREATE INDEX recordings_duration_id ON recordings (duration_ms, id);`,
+   CREATE INDEX recordings_duration_id ON recordings (duration_ms, id);
+   CREATE INDEX recordings_ani_created ON recordings (ani, created_at, id);
+   CREATE INDEX recordings_dnis_created ON recordings (dnis, created_at, id);
+   DROP INDEX recordings_ani;
+   DROP INDEX recordings_dnis;`,
 ];
 
 type Row = Record<string, unknown>;
@@ -464,7 +468,8 @@ export class Catalog {
     }
     if (!q.state) where.push(`state <> 'recording'`);
     if (q.delivery)
-      where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = recordings.id AND ${DELIVERY_FILTER[q.delivery]})`);
+      // Driven from the deliveries' status index: dead or failing ones are few among a million delivered.
+      where.push(`id IN (SELECT d.recording_id FROM deliveries d WHERE ${DELIVERY_FILTER[q.delivery]})`);
     if (q.extensions) {
       if (!q.extensions.length) where.push('0');
       else {
@@ -493,6 +498,17 @@ export class Catalog {
         )
         .all(limit) as Row[]
     ).map((r) => ({ ...toDelivery(r), ani: r.ani as string, dnis: r.dnis as string }));
+  }
+
+  /** How many deliveries each admin tab holds. */
+  deliveryStateCounts(): Record<'pending' | 'failing' | 'dead', number> {
+    const r = this.db
+      .prepare(
+        `SELECT SUM(${DELIVERY_FILTER.pending}) pending, SUM(${DELIVERY_FILTER.failing}) failing, SUM(d.status = 'dead') dead
+         FROM deliveries d WHERE d.status IN ('pending', 'sending', 'dead')`,
+      )
+      .get() as Record<string, number | null>;
+    return { pending: r.pending ?? 0, failing: r.failing ?? 0, dead: r.dead ?? 0 };
   }
 
   getDelivery(id: number): Delivery | undefined {
