@@ -102,7 +102,8 @@ export interface Attempt {
   durationMs: number;
 }
 
-const MIGRATIONS: string[] = [
+/** The schema, one step per release; applied in order, each once (exported for the upgrade tests). */
+export const MIGRATIONS: string[] = [
   `CREATE TABLE recordings (
      id TEXT PRIMARY KEY,
      uniqueid TEXT,
