@@ -1,15 +1,19 @@
-// Generates a held-out CPA corpus in the cpa-dev manifest format, unlike the dev set on purpose: other
-// languages and espeak-ng voices, beep frequencies the dev set never uses, brown/pink noise and hum at
-// other levels, other lead silences. Needs espeak-ng and sox (scripts/setup.sh installs them).
+// Generates a CPA corpus in the cpa-dev manifest format, unlike the dev set on purpose: other languages and
+// espeak-ng voices, brown noise, hum and babble (other voices talking behind the callee) at 3-40 dB SNR, other
+// lead silences; people who say hello twice or a long first sentence, or answer after ringback (false answer
+// supervision); machines with long greetings and pauses (beeps 5-15 s in) whose beeps are sine, square or
+// sawtooth, decaying, low (400-500 Hz), short (150-300 ms) or double; SITs from the first sample; fax answer
+// tones at 3-8 dB SNR. Needs espeak-ng and sox (scripts/setup.sh installs them). Seeds make the parts: tune on
+// one seed's cases, report another's (README, "CPA card").
 //
-//   node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed]
+//   node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed] [classes,...] [noises,...]
 //   node dist/src/cli.js cpa eval --manifest OUT_DIR/manifest.json --params '{"total_timeout":30000}'
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUlaw, encodeUlaw, encodeWav, parseWav } from '../src/media';
 
-const [outDir, perClassArg = '12', seedArg = '7'] = process.argv.slice(2);
+const [outDir, perClassArg = '12', seedArg = '7', classesArg = '', noisesArg = ''] = process.argv.slice(2);
 if (!outDir) {
   process.stderr.write('usage: node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed]\n');
   process.exit(2);
@@ -46,8 +50,19 @@ const MACHINE: Record<string, string[]> = {
   pt: ['Olá, você ligou para a Ana. Não posso atender agora. Deixe sua mensagem após o sinal.'],
   nl: ['Hallo, u spreekt met het antwoordapparaat van de familie de Vries. Spreek na de pieptoon een bericht in.'],
 };
+// Long first sentences (2-2.6 s): a person who says who they are before waiting for an answer.
+const LIVE_LONG: Record<string, string[]> = {
+  de: ['Hallo, hier ist Müller, wer spricht da bitte?'],
+  fr: ["Allô, bonjour, c'est Jean-Pierre à l'appareil."],
+  it: ['Pronto, buongiorno, sono Marco, chi parla?'],
+  es: ['Hola, buenas tardes, habla Carmen, ¿quién es?'],
+  'en-us': ["Hello, Smith residence, who's calling please?"],
+  pt: ['Alô, boa tarde, aqui é a Ana, quem fala?'],
+  nl: ['Hallo, met Jansen, met wie spreek ik?'],
+};
+const BABBLE_TEXT = ['the meeting is at three', 'can you pass me that', 'I told him already', 'no, the other one', 'we should go soon'];
 const VARIANTS = ['m1', 'm2', 'm4', 'm7', 'f1', 'f3', 'f5', 'klatt', 'croak'];
-const BEEP_HZ = [500, 600, 750, 950, 1200, 1600, 1800, 2000];
+const BEEP_HZ = [420, 460, 500, 600, 750, 950, 1200, 1600, 1800, 2000];
 
 function speak(text: string, lang: string, tmp: string): Float64Array {
   const voice = `${lang}+${pick(VARIANTS)}`;
@@ -81,16 +96,31 @@ class Track {
     for (let i = a; i < b; i++) this.x.push(s[i]! * g);
     return [Math.round(start), Math.round(this.ms)];
   }
-  tone(ms: number, hz: number, dbfs: number): [number, number] {
+  tone(
+    ms: number,
+    hz: number,
+    dbfs: number,
+    o: { shape?: 'sine' | 'square' | 'saw'; decayDb?: number; freqs?: number[] } = {},
+  ): [number, number] {
     const start = this.ms;
     const a = 32767 * 10 ** (dbfs / 20);
     const n = Math.round(ms * 8);
+    const shape = o.shape ?? 'sine';
     for (let i = 0; i < n; i++) {
-      const ramp = Math.min(1, i / 40, (n - i) / 40);
-      this.x.push(a * ramp * Math.sin((2 * Math.PI * hz * i) / 8000));
+      const ramp = Math.min(1, i / 40, (n - i) / 40) * 10 ** (-((o.decayDb ?? 0) * i) / n / 20);
+      let v = 0;
+      for (const f of o.freqs ?? [hz]) {
+        for (let h = 1; h * f < 3400; h++) {
+          const amp = shape === 'sine' ? (h === 1 ? 1 : 0) : shape === 'square' ? (h % 2 ? 4 / (Math.PI * h) : 0) : 2 / (Math.PI * h);
+          if (amp) v += amp * Math.sin((2 * Math.PI * f * h * i) / 8000);
+        }
+      }
+      this.x.push(a * ramp * v);
     }
     return [Math.round(start), Math.round(this.ms)];
   }
+  /** Other voices talking in the room behind the callee, for `babble` noise. */
+  babble: Float64Array | undefined;
   /**
    * Background noise `snrDb` under the RMS of the active signal (samples above -50 dBFS, as the dev
    * corpus defines SNR), then a mu-law round trip as the line does.
@@ -114,6 +144,8 @@ class Track {
         // unit RMS: a leaky integrator of white noise (RMS 0.2/sqrt(1-0.98^2) * 1/sqrt(3))
         brown = 0.98 * brown + 0.2 * (rand() * 2 - 1);
         n = brown * 1.73;
+      } else if (kind === 'babble' && this.babble) {
+        n = this.babble[i % this.babble.length]!;
       } else if (kind === 'hum') {
         n = 1.2 * Math.sin((2 * Math.PI * 60 * i) / 8000) + 0.5 * Math.sin((2 * Math.PI * 180 * i) / 8000) + 0.5 * (rand() * 2 - 1);
       } else {
@@ -130,57 +162,129 @@ const tmp = join(outDir, '.tmp');
 mkdirSync(tmp, { recursive: true });
 const cases: Record<string, unknown>[] = [];
 const langs = Object.keys(LIVE);
+
+/** Several unrelated voices at once, unit RMS: the room behind the callee. */
+function babble(): Float64Array {
+  const len = 8000 * 12;
+  const mix = new Float64Array(len);
+  for (let v = 0; v < 4; v++) {
+    const lang = pick(langs);
+    let at = Math.floor(rand() * 8000);
+    while (at < len) {
+      const s = speak(pick(BABBLE_TEXT), lang === 'en-us' ? lang : 'en-us', tmp);
+      for (let i = 0; i < s.length && at + i < len; i++) mix[at + i] = mix[at + i]! + s[i]!;
+      at += s.length + Math.floor(rand() * 2000);
+    }
+  }
+  let e = 0;
+  for (const x of mix) e += x * x;
+  const rms = Math.sqrt(e / len) || 1;
+  return mix.map((x) => x / rms);
+}
+
+const ALL_CLASSES = ['LV', 'LV_TWICE', 'LV_LONG', 'LV_RINGBACK', 'AM', 'AM_LONG', 'AM_NOBEEP', 'SIT', 'FAX'] as const;
+const CLASSES = classesArg ? (classesArg.split(',') as (typeof ALL_CLASSES)[number][]) : ALL_CLASSES;
+for (const c of CLASSES)
+  if (!(ALL_CLASSES as readonly string[]).includes(c)) throw new Error(`unknown class ${c} (${ALL_CLASSES.join(', ')})`);
+const NOISES = noisesArg ? noisesArg.split(',') : ['white', 'brown', 'hum', 'babble', 'babble'];
 let n = 0;
-for (const cls of ['LV', 'AM', 'AM_NOBEEP'] as const) {
+for (const cls of CLASSES) {
   for (let k = 0; k < perClass; k++) {
     const lang = langs[(k + n) % langs.length]!;
     const t = new Track();
     const level = between(-24, -12);
-    const snr = pick([40, 30, 25, 20, 15, 12, 10, 8, 6]);
-    const noise = pick(['white', 'brown', 'hum']);
-    t.silence(between(100, 1800));
+    let snr = pick([40, 30, 25, 20, 15, 12, 10, 8, 6]);
+    const noise = cls === 'SIT' || cls === 'FAX' ? pick(['white', 'brown']) : pick(NOISES);
+    if (noise === 'babble') {
+      t.babble = babble();
+      snr = pick([25, 20, 15, 12, 10]);
+    }
     const utterances: { start_ms: number; end_ms: number; text: string }[] = [];
-    let beeps: { start_ms: number; end_ms: number; freq_hz: number }[] = [];
-    if (cls === 'LV') {
-      const text = pick(LIVE[lang]!);
+    let beeps: { start_ms: number; end_ms: number; freq_hz: number; shape?: string; decay_db?: number }[] = [];
+    const tones: { kind: string; start_ms: number; end_ms: number }[] = [];
+    let cls2: string = cls;
+    const say = (text: string) => {
       const [s, e] = t.add(speak(text, lang, tmp), level);
       utterances.push({ start_ms: s, end_ms: e, text });
-      t.silence(between(1200, 3000));
-      if (rand() < 0.5) {
-        const again = pick(LIVE[lang]!);
-        const [s2, e2] = t.add(speak(again, lang, tmp), level);
-        utterances.push({ start_ms: s2, end_ms: e2, text: again });
+    };
+    if (cls === 'SIT') {
+      t.silence(rand() < 0.5 ? between(0, 20) : between(100, 800));
+      const s0 = t.ms;
+      t.tone(274, pick([913.8, 985.2]), level);
+      t.tone(274, pick([1370.6, 1428.5]), level);
+      t.tone(380, 1776.7, level);
+      tones.push({ kind: 'SIT', start_ms: Math.round(s0), end_ms: Math.round(t.ms) });
+      t.silence(between(100, 400));
+      say(pick(['The number you have dialed is not in service.', 'This number is no longer in service.']));
+      t.silence(1500);
+      snr = pick([30, 20, 10, 8, 5]);
+    } else if (cls === 'FAX') {
+      t.silence(between(0, 900));
+      const [s0, e0] = t.tone(between(2600, 3300), 2100, level);
+      tones.push({ kind: 'CED', start_ms: s0, end_ms: e0 });
+      t.silence(500);
+      snr = pick([8, 6, 5, 4, 3]);
+    } else if (cls.startsWith('LV')) {
+      if (cls === 'LV_RINGBACK') {
+        // the carrier answered and goes on ringing: one or two ringback bursts, then the person picks up
+        const na = rand() < 0.5;
+        for (let r = 0; r < 1 + Math.floor(rand() * 2); r++) {
+          const [s0, e0] = na ? t.tone(2000, 440, level - 6, { freqs: [440, 480] }) : t.tone(1000, 425, level - 4);
+          tones.push({ kind: 'RING', start_ms: s0, end_ms: e0 });
+          t.silence(na ? 4000 : 4000);
+        }
+        t.silence(between(100, 600));
+      } else t.silence(between(100, 1800));
+      say(cls === 'LV_LONG' ? pick(LIVE_LONG[lang]!) : pick(LIVE[lang]!));
+      if (cls === 'LV_TWICE') {
+        t.silence(between(1000, 3000));
+        say(pick(LIVE[lang]!));
       }
-      t.silence(between(2000, 4000));
+      t.silence(between(2500, 4000));
+      cls2 = 'LV';
     } else {
-      const text = pick(MACHINE[lang]!);
-      const [s, e] = t.add(speak(text, lang, tmp), level);
-      utterances.push({ start_ms: s, end_ms: e, text });
+      t.silence(between(100, 1800));
+      say(pick(MACHINE[lang]!));
+      if (cls === 'AM_LONG') {
+        // a long greeting with a pause: the beep comes 5-15 s in
+        t.silence(between(600, 1200));
+        say(pick(MACHINE[pick(langs)]!));
+      }
       t.silence(between(150, 900));
-      if (cls === 'AM') {
+      if (cls !== 'AM_NOBEEP') {
         const hz = pick(BEEP_HZ);
-        const [bs, be] = t.tone(between(200, 1000), hz, level - between(0, 8));
-        beeps = [{ start_ms: bs, end_ms: be, freq_hz: hz }];
+        const shape = pick(['sine', 'sine', 'square', 'saw'] as const);
+        const decayDb = rand() < 0.3 ? between(6, 20) : 0;
+        const short = rand() < 0.25;
+        const count = rand() < 0.2 ? 2 : 1;
+        for (let b = 0; b < count; b++) {
+          const [bs, be] = t.tone(short ? between(150, 300) : between(300, 1000), hz, level - between(0, 8), { shape, decayDb });
+          beeps.push({ start_ms: bs, end_ms: be, freq_hz: hz, shape, decay_db: Math.round(decayDb) });
+          if (b + 1 < count) t.silence(between(80, 250));
+        }
       }
       t.silence(between(2000, 4000));
+      cls2 = 'AM';
     }
     const pcm = t.finish(noise, snr);
     const id = `ho-${String(n).padStart(3, '0')}`;
     writeFileSync(join(outDir, `${id}.wav`), encodeWav(pcm, 8000));
+    const expected = cls2 === 'LV' ? 'LV' : cls2 === 'AM' ? 'AM' : cls === 'SIT' ? 'SIT' : 'FX';
     cases.push({
       id,
       file: `${id}.wav`,
-      class: cls === 'LV' ? 'LV' : 'AM',
+      class: cls === 'FAX' ? 'FAX' : cls === 'SIT' ? 'SIT' : cls2,
       kind: cls,
-      expected: cls === 'LV' ? 'LV' : 'AM',
+      expected,
       alt: null,
       language: lang,
       snr_db: snr,
       noise,
       utterances,
-      first_speech_ms: [utterances[0]!.start_ms, utterances[0]!.end_ms],
+      first_speech_ms: utterances.length ? [utterances[0]!.start_ms, utterances[0]!.end_ms] : null,
       beeps,
       beep_end_ms: beeps.length ? beeps[beeps.length - 1]!.end_ms : null,
+      tones,
       dtmf: '',
       duration_ms: Math.round((pcm.length * 1000) / 8000),
     });
@@ -188,5 +292,5 @@ for (const cls of ['LV', 'AM', 'AM_NOBEEP'] as const) {
   }
 }
 rmSync(tmp, { recursive: true, force: true });
-writeFileSync(join(outDir, 'manifest.json'), JSON.stringify({ name: 'held-out (generated)', seed: Number(seedArg), cases }, null, 1));
+writeFileSync(join(outDir, 'manifest.json'), JSON.stringify({ name: 'generated', seed: Number(seedArg), cases }, null, 1));
 process.stdout.write(`${cases.length} cases in ${outDir}\n`);

@@ -38,6 +38,27 @@ export class Signal {
   }
 
   /**
+   * An answering machine's record tone as real machines make it: `shape` sine, square or sawtooth (band-limited
+   * to 3.4 kHz, as the line would), `decayDb` the fall in level from its start to its end (a piezo's ring-down).
+   */
+  beep(ms: number, hz: number, dbfs = -15, o: { shape?: 'sine' | 'square' | 'saw'; decayDb?: number } = {}): this {
+    const a = 32767 * 10 ** (dbfs / 20);
+    const x = new Float64Array(this.n(ms));
+    const shape = o.shape ?? 'sine';
+    for (let i = 0; i < x.length; i++) {
+      const t = i / this.rate;
+      let v = 0;
+      for (let h = 1; h * hz < 3400; h++) {
+        const amp = shape === 'sine' ? (h === 1 ? 1 : 0) : shape === 'square' ? (h % 2 ? 4 / (Math.PI * h) : 0) : 2 / (Math.PI * h);
+        if (amp) v += amp * Math.sin(2 * Math.PI * hz * h * t);
+      }
+      x[i] = a * v * 10 ** (-((o.decayDb ?? 0) * i) / x.length / 20);
+    }
+    this.parts.push(x);
+    return this;
+  }
+
+  /**
    * Speech-like sound: voiced "syllables" (a gliding pitch with harmonics shaped by a formant-ish
    * envelope) of 120-260 ms with 40-120 ms dips between them, for `ms` in total.
    */

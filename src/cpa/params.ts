@@ -1,7 +1,7 @@
 // CPA parameters: the iraCPA names (canonical), their defaults and ranges, and the Voxeo names as aliases.
 // Validation names the bad parameter and its allowed range; errors carry the iraCPA error code.
 
-export const RESULT_CODES = ['LV', 'AM', 'BP', 'FX', 'MD', 'SIT', 'SL', 'BPSL', 'TO', 'DTMF', 'unknown'] as const;
+export const RESULT_CODES = ['LV', 'AM', 'BP', 'FX', 'MD', 'SIT', 'SL', 'BPSL', 'TO', 'DTMF', 'RING', 'unknown'] as const;
 /** The results that decide a call (the first of them carries decision: true). */
 export const DECISION_CODES: readonly string[] = ['LV', 'AM', 'FX', 'MD', 'SIT', 'TO', 'unknown'];
 export type ResultCode = (typeof RESULT_CODES)[number];
@@ -64,7 +64,7 @@ export const DEFAULT_PARAMS: CpaParams = {
   minimum_frequency: 250,
   energy_lwm: 5,
   maxsilence: 1100,
-  maxtime: 2400,
+  maxtime: 3000,
   voxeo_results: false,
 };
 
@@ -84,6 +84,7 @@ export const VOXEO_RESULT: Partial<Record<ResultCode, string>> = {
   MD: 'modem',
   FX: 'faxtone',
   SIT: 'SIT',
+  RING: 'ring',
   unknown: 'unknown',
 };
 

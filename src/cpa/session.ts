@@ -15,6 +15,7 @@ import {
   MODEM_MIN_MS,
 } from './detectors/tone-rules';
 import { DtmfDetector } from './detectors/dtmf';
+import { MIN_RINGBACK_SHARE, RINGBACK_HIGH_HZ, RINGBACK_LOW_HZ, RingbackDetector } from './detectors/ringback';
 import { HalfbandDecimator } from './dsp/decimate';
 
 /** One thing the engine heard. `at_ms` is audio time from the first sample pushed (the answer). */
@@ -33,6 +34,16 @@ export interface CpaEvent {
 }
 
 const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
+// Ringback's longest off time (4 s) and a margin: within this, the far end may still be ringing.
+const RINGING_MS = 4700;
+// "beep before any decision" needs this much greeting before the beep.
+const BEEP_AM_MIN_GREETING_MS = 1000;
+// The callee's voice: within this of its own peak level (babble behind them is quieter) ...
+const FG_RANGE_DB = 12;
+// ... and a voice this much louder than the speech so far is the callee over the background: start again.
+const FG_RESTART_DB = 8;
+const FG_SMOOTH = 0.3;
+const FG_DECAY_DB_PER_HOP = (1 * 16) / 1000; // 1 dB per second
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
@@ -90,6 +101,9 @@ export class CpaSession {
   /** Last frame of a tone that held for ESTABLISHED_TONE_MS: a tone is not the silence that ends an utterance. */
   private lastToneMs = -1;
   private lastZeroHop = -1e9;
+  /** The callee's voice level: smoothed band level of voiced frames, and its peak (decaying slowly). */
+  private fgSmoothDb = -Infinity;
+  private fgPeakDb = -Infinity;
   /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
   private readonly voiceHistory = new Float64Array(16).fill(-1);
   // stationarity of the band energy (line noise is steady, speech is not)
@@ -110,6 +124,7 @@ export class CpaSession {
   private lastBeepEndMs = -1;
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
+  private readonly ringback = new RingbackDetector();
   /** Development aid: called with each frame's features and verdicts (see scripts/cpa-trace.ts). */
   trace:
     | ((t: {
@@ -246,8 +261,19 @@ export class CpaSession {
     const openTone = this.tones.current(this.hop);
     const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
     if (establishedTone) this.lastToneMs = nowMs;
+    // Ringback after the answer (false answer supervision) is not the callee speaking.
+    const ringFrame =
+      !digitalSilence &&
+      f.ringbackShare >= MIN_RINGBACK_SHARE &&
+      f.peakSnrDb >= 9 &&
+      f.peakHz >= RINGBACK_LOW_HZ &&
+      f.peakHz <= RINGBACK_HIGH_HZ;
+    const ringAt = this.ringback.push(nowMs, ringFrame, f.peakHz);
+    if (ringAt !== undefined) this.emit({ result: 'RING', at_ms: round(ringAt), freq_hz: round(f.peakHz), cause: 'ringback after the answer' });
+    if (ringFrame) this.lastActivityMs = nowMs;
     const voiced =
       !establishedTone &&
+      !ringFrame &&
       !digitalSilence &&
       !keyDown &&
       f.bandDb > this.floorDb + this.params.energy_lwm &&
@@ -312,6 +338,24 @@ export class CpaSession {
     this.floorDb = m;
   }
 
+  /**
+   * Is this voiced frame the callee, not the room behind them? The callee is near the microphone: their voice
+   * stays within FG_RANGE_DB of its own peak, while babble, a television or an office behind them is quieter.
+   * A voice much louder than what was taken for speech so far (the callee's hello over the room's chatter)
+   * restarts the utterance there: what came before was the background.
+   */
+  private foreground(bandDb: number, nowMs: number): boolean {
+    this.fgSmoothDb = this.fgSmoothDb === -Infinity ? bandDb : this.fgSmoothDb + FG_SMOOTH * (bandDb - this.fgSmoothDb);
+    this.fgPeakDb -= FG_DECAY_DB_PER_HOP;
+    if (this.fgSmoothDb > this.fgPeakDb + FG_RESTART_DB && this.speechStartMs >= 0 && !this.decision) {
+      this.speechStartMs = -1;
+      this.voiceRun = false;
+      this.recentVoice.fill(0);
+    }
+    if (this.fgSmoothDb > this.fgPeakDb) this.fgPeakDb = this.fgSmoothDb;
+    return bandDb >= this.fgPeakDb - FG_RANGE_DB;
+  }
+
   private onVoice(voiced: boolean, nowMs: number): void {
     const rv = this.recentVoice;
     rv[0] = rv[1]!;
@@ -351,8 +395,11 @@ export class CpaSession {
     const p = this.params;
     if (!this.decision) {
       if (this.speechStartMs < 0) {
+        // Still ringing (ringback in the last RINGING_MS): nobody has answered yet, so their silence means nothing.
+        const ringing = this.ringback.heardAtMs >= 0 && nowMs - this.ringback.heardAtMs < RINGING_MS;
         if (
           !this.spokeAtAll &&
+          !ringing &&
           nowMs >= p.initial_silence_ignore + p.amd_time_limit &&
           nowMs - this.lastActivityMs >= QUIET_FOR_SILENCE_MS &&
           !this.pendingBeep
@@ -441,7 +488,9 @@ export class CpaSession {
     const at = round(b.endMs);
     if (!this.decision) {
       // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
-      if (!this.params.beep_is_am || this.speechStartMs < 0) return;
+      // And a greeting lasts: a tone right after a short "hello?" is not taken for the record tone (a person
+      // called a machine is the expensive error).
+      if (!this.params.beep_is_am || this.speechStartMs < 0 || b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS) return;
       this.decide('AM', at, 'beep before any decision', {});
     }
     this.lastBeepEndMs = b.endMs;

@@ -23,17 +23,22 @@ const params = { detect_dtmf: true, total_timeout: 30000 };
   expect(r.dtmf.exact).toBe(r.dtmf.cases);
 });
 
-test('held-out generated calls (7 languages, espeak-ng voices, unseen beep pitches): no human called machine', () => {
+test('generated calls (7 languages, espeak-ng voices; hello twice, ringback first, long greetings; sine, square, sawtooth, decaying, low, short and double beeps; SIT from the first sample; CED at 3-8 dB): no human called machine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dc-heldout-'));
   try {
-    execFileSync('node', [join(REPO, 'dist', 'scripts', 'make-cpa-cases.js'), dir, '10', '7'], { stdio: 'pipe' });
+    const classes = 'LV,LV_TWICE,LV_RINGBACK,AM,AM_NOBEEP,AM_LONG,SIT,FAX';
+    execFileSync('node', [join(REPO, 'dist', 'scripts', 'make-cpa-cases.js'), dir, '4', '7', classes, 'white,brown,hum'], {
+      stdio: 'pipe',
+    });
     const r = evaluateManifest(join(dir, 'manifest.json'), params);
-    expect(r.cases).toBe(30);
+    expect(r.cases).toBe(32);
     expect(r.humansCalledMachine).toBe(0);
     expect(r.accuracy).toBeGreaterThanOrEqual(93);
     expect(r.beep.recall).toBe(100);
     expect(r.beep.errP90!).toBeLessThanOrEqual(60);
     expect(r.beep.falseOnLive).toBe(0);
+    expect(r.confusion.SIT).toEqual({ SIT: 4 });
+    expect(r.confusion.FAX).toEqual({ FX: 4 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/log';
 import { readAudioFile } from '../../src/media';
 import { remoteAnalyser } from '../../src/ari/tap/analysers';
 import { resolveParams } from '../../src/cpa';
+import { Signal } from '../../scripts/lib/signals';
 
 const DEV = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'cpa-dev');
 let dir: string;
@@ -272,9 +273,9 @@ test('the live tap client: a connection lost mid-call falls back to the in-proce
   const a = remoteAnalyser({ url, config: 'companion/default', callUuid: 'lost-1', params: resolveParams({}), rate: 8000, log }, (e) =>
     events.push(...e),
   );
-  // a machine: 5 s of continuous "speech", then a beep, then silence
-  const speech = (n: number, off: number) =>
-    Int16Array.from({ length: n }, (_, i) => Math.round(5000 * Math.sin((i + off) / 3) * (0.6 + 0.4 * Math.sin((i + off) / 700))));
+  // a machine: 5 s of a speech-like greeting, then a beep, then silence
+  const greeting = new Signal().speech(5000, -20).noise(-60).pcm();
+  const speech = (n: number, off: number) => greeting.subarray(off, off + n);
   let t = 0;
   const feed = async (pcm: Int16Array) => {
     for (let i = 0; i < pcm.length; i += 160) {

@@ -142,7 +142,7 @@ test("a tap that lost much of the callee's audio (RTP gaps) reports unknown, not
   await FakeAri.settle(10);
   const stream = [...(tap.receiver as unknown as { streams: Map<string, { push(p: unknown): void }> }).streams.values()][0]!;
   // 0.5 s of a greeting, then a jump of 100 packets (2 s "lost"), then more greeting.
-  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3))));
+  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 2))));
   let seq = 0;
   for (let i = 0; i < 25; i++, seq++)
     stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 9, payload: voice() })));
@@ -163,7 +163,7 @@ test('a tap that Asterisk stops feeding (no packets, no sequence gap) reports un
   await FakeAri.settle(10);
   const stream = [...(tap.receiver as unknown as { streams: Map<string, { push(p: unknown): void }> }).streams.values()][0]!;
   // 1.2 s of a greeting arrives in time, then nothing more for 20 s, until the call ends
-  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3))));
+  const voice = () => encodeUlaw(Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 2))));
   for (let seq = 0; seq < 60; seq++, now += 20)
     stream.push(parseRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 5, payload: voice() })));
   now += 20_000;

@@ -7,6 +7,9 @@ export const WINDOW = 256;
 export const HOP = 128;
 export const BIN_HZ = SAMPLE_RATE / WINDOW;
 const BINS = WINDOW / 2 + 1;
+// 375-500 Hz: the bins ringback tones fall in (RINGBACK_LOW_HZ..RINGBACK_HIGH_HZ with the window's spread).
+const RING_K_LO = 12;
+const RING_K_HI = 16;
 const TOP_HZ = 3500;
 
 const fft = new RealFft(WINDOW); // tables and scratch shared by every session (single-threaded, synchronous)
@@ -27,6 +30,15 @@ export interface FrameFeatures {
   peakPower: number;
   /** Band power against the tracked noise spectrum's band power, dB. */
   overNoiseDb: number;
+  /**
+   * Share of the above-noise power in the peak and its harmonics (2x, 3x, ... the peak's frequency): a square
+   * or sawtooth beep is one tone with harmonics, as pure in this sense as a sine is in `purity`.
+   */
+  harmonicPurity: number;
+  /** The peak's share of the power in it and its harmonics: a beep's fundamental carries most of it. */
+  fundamentalShare: number;
+  /** Share of the above-noise power in 380-500 Hz, where every ringback tone lies. */
+  ringbackShare: number;
 }
 
 /** Computes a frame's features; tracks a per-bin noise spectrum fed by the caller on non-voice frames. */
@@ -38,7 +50,17 @@ export class SpectrumFrame {
   private noiseInit = false;
   private readonly kMin: number;
   private readonly kMax: number;
-  readonly features: FrameFeatures = { bandDb: -120, peakHz: 0, purity: 0, peakSnrDb: 0, peakPower: 0, overNoiseDb: 0 };
+  readonly features: FrameFeatures = {
+    bandDb: -120,
+    peakHz: 0,
+    purity: 0,
+    peakSnrDb: 0,
+    peakPower: 0,
+    overNoiseDb: 0,
+    harmonicPurity: 0,
+    fundamentalShare: 0,
+    ringbackShare: 0,
+  };
 
   constructor(minimumFrequency: number) {
     this.kMin = Math.max(1, Math.ceil(minimumFrequency / BIN_HZ));
@@ -53,7 +75,11 @@ export class SpectrumFrame {
     const spec = this.spec;
     const noise = this.noise;
     if (!this.noiseInit) {
-      for (let k = 0; k < BINS; k++) noise[k] = spec[k]!;
+      // The first frame seeds the noise estimate, capped at its median bin: a tone already there at the answer
+      // (a SIT, a fax's CED) must stand out from the start, not be learnt as the line.
+      const band = Array.from(spec.subarray(this.kMin, this.kMax + 1)).sort((x, y) => x - y);
+      const median = band[band.length >> 1]!;
+      for (let k = 0; k < BINS; k++) noise[k] = Math.min(spec[k]!, median);
       this.noiseInit = true;
     }
     let total = 0;
@@ -89,7 +115,37 @@ export class SpectrumFrame {
     const c = Math.log(spec[kp + 1]! + 1e-9);
     const den = a - 2 * b + c;
     const delta = den < 0 ? (0.5 * (a - c)) / den : 0;
-    f.peakHz = (kp + Math.max(-0.5, Math.min(0.5, delta))) * BIN_HZ;
+    let low = 0;
+    for (let k = RING_K_LO; k <= RING_K_HI; k++) low += Math.max(0, spec[k]! - noise[k]!);
+    f.ringbackShare = excess > 0 ? Math.min(1, low / excess) : 0;
+    const kExact = kp + Math.max(-0.5, Math.min(0.5, delta));
+    f.peakHz = kExact * BIN_HZ;
+    // The harmonics' main lobes, where they fall in the band: a lobe counts only if its own peak sits at h times
+    // the fundamental (within a third of a bin, ~10 Hz), so two unrelated tones (DTMF 697 + 1336 Hz) are not
+    // taken for a tone and its second harmonic.
+    let harm = 0;
+    let harmNoise = 0;
+    for (let h = 2; ; h++) {
+      const want = h * kExact;
+      const kc = Math.round(want);
+      if (kc + 3 > this.kMax) break;
+      let km = kc;
+      for (let k = kc - 1; k <= kc + 1; k++) if (spec[k]! > spec[km]!) km = k;
+      const la = Math.log(spec[km - 1]! + 1e-9);
+      const lb = Math.log(spec[km]! + 1e-9);
+      const lc = Math.log(spec[km + 1]! + 1e-9);
+      const d = la - 2 * lb + lc;
+      const at = km + (d < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (la - lc)) / d)) : 0);
+      if (Math.abs(at - want) > 0.35) continue;
+      for (let k = km - 2; k <= km + 2; k++) {
+        harm += spec[k]!;
+        harmNoise += noise[k]!;
+      }
+    }
+    const fund = Math.max(0, lobe - lobeNoise);
+    const over = fund + Math.max(0, harm - harmNoise);
+    f.harmonicPurity = excess > 0 ? Math.min(1, over / excess) : 0;
+    f.fundamentalShare = over > 0 ? fund / over : 0;
     return f;
   }
 

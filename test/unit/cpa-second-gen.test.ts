@@ -1,0 +1,85 @@
+// The engine's second generation, rule by rule; each of these failed on the engine before it.
+import { CpaSession } from '../../src/cpa';
+import { Signal, run } from '../../scripts/lib/signals';
+
+const decision = (evs: { result: string; decision?: unknown }[]) => evs.find((e) => e.decision)?.result;
+const codes = (evs: { result: string }[]) => evs.map((e) => e.result);
+const greeting = () => new Signal().silence(500).speech(3000).silence(700).speech(3500).silence(500);
+
+describe('beeps as real machines make them', () => {
+  test.each([
+    ['a sawtooth (rich in harmonics)', (s: Signal) => s.beep(500, 800, -18, { shape: 'saw' })],
+    ['a square wave at 450 Hz', (s: Signal) => s.beep(500, 450, -18, { shape: 'square' })],
+    ['a sine decaying by 20 dB over 600 ms', (s: Signal) => s.beep(600, 1000, -12, { decayDb: 20 })],
+    ['a 400 ms sine decaying by 12 dB', (s: Signal) => s.beep(400, 700, -12, { decayDb: 12 })],
+  ])('%s after a greeting: BP within 60 ms of its end', (_name, beep) => {
+    for (const noise of [-60, -38]) {
+      const sig = greeting();
+      const end = beep(sig).ms;
+      const evs = run(new CpaSession(), sig.silence(3000).noise(noise).pcm());
+      const bp = evs.find((e) => e.result === 'BP');
+      expect([noise, bp && Math.abs(bp.at_ms - end) <= 60]).toEqual([noise, true]);
+    }
+  });
+
+  test('a high "hello" held steady and swelling is not a beep: a short utterance then silence stays LV', () => {
+    // a voice with a steady 750 Hz fundamental and harmonics, rising 6 dB over 300 ms, after a 300 ms onset
+    const sig = new Signal().silence(400).speech(300);
+    for (let i = 0; i < 6; i++) sig.beep(50, 750, -24 + i, { shape: 'saw' });
+    const evs = run(new CpaSession(), sig.silence(4000).noise(-55).pcm());
+    expect(decision(evs)).toBe('LV');
+    expect(codes(evs)).not.toContain('BP');
+  });
+
+  test('a beep-like tone right after a short "hello?" is not taken for the record tone', () => {
+    const sig = new Signal().silence(400).speech(500).silence(150).beep(300, 1000, -18).silence(4000);
+    expect(decision(run(new CpaSession(), sig.noise(-55).pcm()))).toBe('LV');
+  });
+});
+
+describe('tones at the edges', () => {
+  test.each([0, 10, 20])('a SIT whose first tone starts %d ms after the answer is SIT, not AM + BP', (lead) => {
+    const sig = new Signal().silence(lead).tone(274, [913.8], -14).tone(274, [1370.6], -14).tone(380, [1776.7], -14).silence(2000);
+    const evs = run(new CpaSession(), sig.noise(-55).pcm());
+    expect(decision(evs)).toBe('SIT');
+    expect(codes(evs)).not.toContain('BP');
+  });
+});
+
+describe('ringback after the answer (false answer supervision)', () => {
+  const cadence = (on: (s: Signal) => Signal, offMs: number, n = 3) => {
+    const s = new Signal();
+    for (let i = 0; i < n; i++) on(s).silence(offMs);
+    return s;
+  };
+  test.each([
+    ['North American 440+480 Hz, 2 s on / 4 s off', cadence((s) => s.tone(2000, [440, 480], -22), 4000), 6000],
+    ['European 425 Hz, 1 s on / 4 s off', cadence((s) => s.tone(1000, [425], -19), 4000), 5000],
+    [
+      'UK 400+450 Hz, 0.4 / 0.2 / 0.4 on, 2 s off',
+      cadence((s) => s.tone(400, [400, 450], -22).silence(200).tone(400, [400, 450], -22), 2000),
+      600,
+    ],
+  ])('%s: RING at the second burst; never LV (nobody answered), no BP', (_name, sig, secondBurstMs) => {
+    const evs = run(new CpaSession(), sig.noise(-60).pcm());
+    const ring = evs.find((e) => e.result === 'RING');
+    expect(ring).toBeDefined();
+    expect(ring!.at_ms).toBeGreaterThanOrEqual(secondBurstMs);
+    expect(ring!.at_ms).toBeLessThan(secondBurstMs + 600);
+    expect(codes(evs)).not.toContain('LV');
+    expect(codes(evs)).not.toContain('BP');
+  });
+
+  test('ringback, then a person answers: RING is not needed to decide, the hello is LV', () => {
+    const sig = new Signal().tone(2000, [440, 480], -22).silence(1500).speech(700).silence(3000);
+    const evs = run(new CpaSession(), sig.noise(-60).pcm());
+    expect(decision(evs)).toBe('LV');
+    expect(evs.find((e) => e.decision)!.at_ms).toBeGreaterThan(4200); // after the hello, not on the ringback
+  });
+
+  test('RING can end the analysis (break_events) and has its Voxeo name', () => {
+    const sig = new Signal().tone(1000, [425], -19).silence(4000).tone(1000, [425], -19).silence(4000).tone(1000, [425], -19);
+    const evs = run(new CpaSession({ break_events: 'RING', voxeo_results: true }), sig.noise(-60).pcm());
+    expect(codes(evs)).toEqual(['ring']);
+  });
+});
