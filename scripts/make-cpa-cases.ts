@@ -200,7 +200,7 @@ for (const cls of CLASSES) {
       snr = pick([25, 20, 15, 12, 10]);
     }
     const utterances: { start_ms: number; end_ms: number; text: string }[] = [];
-    let beeps: { start_ms: number; end_ms: number; freq_hz: number; shape?: string; decay_db?: number }[] = [];
+    const beeps: { start_ms: number; end_ms: number; freq_hz: number; shape?: string; decay_db?: number }[] = [];
     const tones: { kind: string; start_ms: number; end_ms: number }[] = [];
     let cls2: string = cls;
     const say = (text: string) => {

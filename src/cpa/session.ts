@@ -38,12 +38,6 @@ const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RINGING_MS = 4700;
 // "beep before any decision" needs this much greeting before the beep.
 const BEEP_AM_MIN_GREETING_MS = 1000;
-// The callee's voice: within this of its own peak level (babble behind them is quieter) ...
-const FG_RANGE_DB = 12;
-// ... and a voice this much louder than the speech so far is the callee over the background: start again.
-const FG_RESTART_DB = 8;
-const FG_SMOOTH = 0.3;
-const FG_DECAY_DB_PER_HOP = (1 * 16) / 1000; // 1 dB per second
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
@@ -101,9 +95,6 @@ export class CpaSession {
   /** Last frame of a tone that held for ESTABLISHED_TONE_MS: a tone is not the silence that ends an utterance. */
   private lastToneMs = -1;
   private lastZeroHop = -1e9;
-  /** The callee's voice level: smoothed band level of voiced frames, and its peak (decaying slowly). */
-  private fgSmoothDb = -Infinity;
-  private fgPeakDb = -Infinity;
   /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
   private readonly voiceHistory = new Float64Array(16).fill(-1);
   // stationarity of the band energy (line noise is steady, speech is not)
@@ -269,7 +260,8 @@ export class CpaSession {
       f.peakHz >= RINGBACK_LOW_HZ &&
       f.peakHz <= RINGBACK_HIGH_HZ;
     const ringAt = this.ringback.push(nowMs, ringFrame, f.peakHz);
-    if (ringAt !== undefined) this.emit({ result: 'RING', at_ms: round(ringAt), freq_hz: round(f.peakHz), cause: 'ringback after the answer' });
+    if (ringAt !== undefined)
+      this.emit({ result: 'RING', at_ms: round(ringAt), freq_hz: round(f.peakHz), cause: 'ringback after the answer' });
     if (ringFrame) this.lastActivityMs = nowMs;
     const voiced =
       !establishedTone &&
@@ -336,24 +328,6 @@ export class CpaSession {
     let m = this.blockMin;
     for (let i = 0; i < 8; i++) if (this.blockMins[i]! < m) m = this.blockMins[i]!;
     this.floorDb = m;
-  }
-
-  /**
-   * Is this voiced frame the callee, not the room behind them? The callee is near the microphone: their voice
-   * stays within FG_RANGE_DB of its own peak, while babble, a television or an office behind them is quieter.
-   * A voice much louder than what was taken for speech so far (the callee's hello over the room's chatter)
-   * restarts the utterance there: what came before was the background.
-   */
-  private foreground(bandDb: number, nowMs: number): boolean {
-    this.fgSmoothDb = this.fgSmoothDb === -Infinity ? bandDb : this.fgSmoothDb + FG_SMOOTH * (bandDb - this.fgSmoothDb);
-    this.fgPeakDb -= FG_DECAY_DB_PER_HOP;
-    if (this.fgSmoothDb > this.fgPeakDb + FG_RESTART_DB && this.speechStartMs >= 0 && !this.decision) {
-      this.speechStartMs = -1;
-      this.voiceRun = false;
-      this.recentVoice.fill(0);
-    }
-    if (this.fgSmoothDb > this.fgPeakDb) this.fgPeakDb = this.fgSmoothDb;
-    return bandDb >= this.fgPeakDb - FG_RANGE_DB;
   }
 
   private onVoice(voiced: boolean, nowMs: number): void {

@@ -59,7 +59,9 @@ export function isBeep(seg: ToneSegment): boolean {
   // With harmonics, also never rising: a held high-pitched "hello" is harmonic and steady too, but it swells.
   const harmonic = seg.harmonicPurity >= 0.9 && seg.fundamentalShare >= 0.5 && seg.freqSpread < 0.006 && seg.levelSlopeDbPerSec <= 3;
   const steady = seg.powerCov < 0.45 || (seg.levelWobbleDb < 1.5 && seg.levelSlopeDbPerSec <= 0 && seg.levelSlopeDbPerSec > -60);
-  return seg.freqHz >= 300 * 0.98 && seg.freqHz <= 2500 * 1.02 && !isCed(seg.freqHz) && dur >= 120 && dur <= 5000 && steady && (pure || harmonic);
+  return (
+    seg.freqHz >= 300 * 0.98 && seg.freqHz <= 2500 * 1.02 && !isCed(seg.freqHz) && dur >= 120 && dur <= 5000 && steady && (pure || harmonic)
+  );
 }
 
 /** A configured custom tone (`tones` parameter) this segment matches, held for at least 250 ms. */
