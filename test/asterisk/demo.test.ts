@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { ensureSandbox, REPO, waitFor } from '../support/sandbox';
 
 const ARTIFACTS = join(REPO, 'test-artifacts');
@@ -46,17 +47,7 @@ test('demo.sh: two delivered calls, a printed portal login that shows both with 
   const url = /recordings portal: (http:\/\/\S+)/.exec(out)![1]!;
   const password = /login: admin {3}password: (\S+)/.exec(out)![1]!;
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(url);
   await page.fill('input[name=username]', 'admin');

@@ -6,7 +6,8 @@
 // put it, and clicking it plays from there. Screenshots in test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { runSipp } from '../../scripts/lib/sipp-caller';
 import type { Recording } from '../../src/recordings';
 import { startWithReceivers, type DeliveryFixture } from '../support/delivery-fixture';
@@ -45,10 +46,7 @@ beforeAll(async () => {
   );
   live = recs.find((r) => r.ani === '2001')!;
   machine = recs.find((r) => r.ani === '2002')!;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
