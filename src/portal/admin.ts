@@ -60,15 +60,15 @@ export function adminRouter(o: AdminOptions): Router {
     const state = String(req.query.state ?? 'failing');
     if (!(STATES as readonly string[]).includes(state))
       return res.status(400).json({ ok: false, error: `state: one of ${STATES.join(', ')}` });
-    html(
-      res,
-      200,
-      deliveriesPage(
-        viewer(sessionOf(res)),
-        state as (typeof STATES)[number],
-        typeof req.query.done === 'string' ? req.query.done : undefined,
-      ),
-    );
+    // The notice is built from fixed words and numbers, never echoed: a link cannot make the page say anything.
+    const num = (k: string) => (/^\d{1,12}$/.test(String(req.query[k])) ? String(req.query[k]) : '');
+    const notice =
+      req.query.done === 'retried' && num('id')
+        ? `Delivery #${num('id')} queued again.`
+        : req.query.done === 'retried-dead' && num('n')
+          ? `${num('n')} dead deliveries queued again.`
+          : undefined;
+    html(res, 200, deliveriesPage(viewer(sessionOf(res)), state as (typeof STATES)[number], notice));
   });
 
   r.get('/admin/deliveries/:id', admins, (req, res) => {
@@ -102,16 +102,13 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
       return void res.status(409).json({ ok: false, error: `delivery #${d.id} is ${d.status}: only dead or pending ones are retried` });
     audit(req, sessionOf(res).username, 'delivery_retry', String(d.id), `${d.route} of ${d.recordingId}, was ${d.status}`);
     o.log.info({ delivery: d.id, by: sessionOf(res).username }, 'delivery retried from the portal');
-    res.redirect(
-      303,
-      `/admin/deliveries?state=${d.status === 'dead' ? 'dead' : 'failing'}&done=${encodeURIComponent(`Delivery #${d.id} queued again.`)}`,
-    );
+    res.redirect(303, `/admin/deliveries?state=${d.status === 'dead' ? 'dead' : 'failing'}&done=retried&id=${d.id}`);
   });
 
   post('/admin/deliveries/retry-dead', (req, res) => {
     const n = o.catalog.retryAllDead();
     audit(req, sessionOf(res).username, 'delivery_retry_dead', undefined, `${n} deliveries`);
-    res.redirect(303, `/admin/deliveries?state=dead&done=${encodeURIComponent(`${n} dead deliveries queued again.`)}`);
+    res.redirect(303, `/admin/deliveries?state=dead&done=retried-dead&n=${n}`);
   });
 
   const usersPage = (v: Viewer, notice?: { ok: boolean; text: string }) => {
@@ -133,10 +130,23 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     );
   };
 
-  r.get('/admin/users', admins, (_req, res) => html(res, 200, usersPage(viewer(sessionOf(res)))));
+  // After a change the page says what was done, from fixed words: a link cannot make it say anything else.
+  const DONE: Partial<Record<AuditAction, string>> = {
+    user_add: 'added',
+    user_set: 'saved',
+    user_disable: 'disabled (their sessions ended):',
+    user_enable: 'enabled',
+    user_password: 'new password set (their sessions ended) for',
+    user_remove: 'removed',
+  };
+  r.get('/admin/users', admins, (req, res) => {
+    const done = typeof req.query.done === 'string' ? DONE[req.query.done as AuditAction] : undefined;
+    const who = typeof req.query.user === 'string' && /^[a-z0-9][a-z0-9._-]{1,31}$/.test(req.query.user) ? req.query.user : '';
+    html(res, 200, usersPage(viewer(sessionOf(res)), done && who ? { ok: true, text: `${done} ${who}` } : undefined));
+  });
 
-  /** Runs a change to an account: UserError -> 400 with the page and the message; success audited. */
-  const change = async (req: Request, res: Response, action: AuditAction, target: string, f: () => unknown, text: string) => {
+  /** A change to an account: UserError -> 400 with the page and the reason; success audited, then back to the list. */
+  const change = async (req: Request, res: Response, action: AuditAction, target: string, f: () => unknown) => {
     const v = viewer(sessionOf(res));
     try {
       await f();
@@ -146,7 +156,7 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     }
     audit(req, v.username, action, target);
     o.log.info({ user: target, action, by: v.username }, 'portal account changed');
-    html(res, 200, usersPage(v, { ok: true, text }));
+    res.redirect(303, `/admin/users?done=${action}&user=${encodeURIComponent(target)}`);
   };
   const role = (req: Request): Role => {
     const x = field(req, 'role');
@@ -154,65 +164,30 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     return x as Role;
   };
   const name = (req: Request) => String(req.params.name);
+  const extensions = (req: Request) => parseExtensions(field(req, 'extensions'));
 
-  post('/admin/users', (req, res) =>
-    change(
-      req,
-      res,
-      'user_add',
-      field(req, 'username'),
-      () =>
-        o.catalog.users.add(field(req, 'username').trim().toLowerCase(), field(req, 'password'), {
-          role: role(req),
-          extensions: parseExtensions(field(req, 'extensions')),
-        }),
-      `added ${field(req, 'username')}`,
-    ),
-  );
+  post('/admin/users', (req, res) => {
+    const username = field(req, 'username').trim().toLowerCase();
+    return change(req, res, 'user_add', username, () =>
+      o.catalog.users.add(username, field(req, 'password'), { role: role(req), extensions: extensions(req) }),
+    );
+  });
   post('/admin/users/:name', (req, res) =>
-    change(
-      req,
-      res,
-      'user_set',
-      name(req),
-      () => o.catalog.users.set(name(req), { role: role(req), extensions: parseExtensions(field(req, 'extensions')) }),
-      `saved ${name(req)}`,
-    ),
+    change(req, res, 'user_set', name(req), () => o.catalog.users.set(name(req), { role: role(req), extensions: extensions(req) })),
   );
   post('/admin/users/:name/disable', (req, res) =>
-    change(
-      req,
-      res,
-      'user_disable',
-      name(req),
-      () => o.catalog.users.setDisabled(name(req), true),
-      `disabled ${name(req)}: their sessions ended`,
-    ),
+    change(req, res, 'user_disable', name(req), () => o.catalog.users.setDisabled(name(req), true)),
   );
   post('/admin/users/:name/enable', (req, res) =>
-    change(req, res, 'user_enable', name(req), () => o.catalog.users.setDisabled(name(req), false), `enabled ${name(req)}`),
+    change(req, res, 'user_enable', name(req), () => o.catalog.users.setDisabled(name(req), false)),
   );
   post('/admin/users/:name/password', (req, res) =>
-    change(
-      req,
-      res,
-      'user_password',
-      name(req),
-      () => o.catalog.users.setPassword(name(req), field(req, 'password')),
-      `new password for ${name(req)}: their sessions ended`,
-    ),
+    change(req, res, 'user_password', name(req), () => o.catalog.users.setPassword(name(req), field(req, 'password'))),
   );
   post('/admin/users/:name/remove', (req, res) =>
-    change(
-      req,
-      res,
-      'user_remove',
-      name(req),
-      () => {
-        if (!o.catalog.users.remove(name(req))) throw new UserError(`username: no user '${name(req)}'`);
-      },
-      `removed ${name(req)}`,
-    ),
+    change(req, res, 'user_remove', name(req), () => {
+      if (!o.catalog.users.remove(name(req))) throw new UserError(`username: no user '${name(req)}'`);
+    }),
   );
 
   r.get('/admin/audit', admins, (req, res) => {

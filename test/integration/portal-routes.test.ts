@@ -169,7 +169,19 @@ test('every protected route refuses without a session, with the wrong role, and 
     expect(seen).toContain(must);
   // With the token, from here, the same request works: the refusals above were about the token.
   const ok = await call('POST', '/admin/users/:name', admin);
-  expect(ok.status).toBe(200);
+  expect(ok.status).toBe(303);
+  expect(ok.headers.get('location')).toBe('/admin/users?done=user_set&user=mallory');
+  const after = await (await fetch(`${base}/admin/users?done=user_set&user=mallory`, { headers: { cookie: admin.cookie } })).text();
+  expect(after).toContain('role="status">saved mallory</p>');
+  // the notice is made of fixed words: a crafted link shows nothing of its own
+  const crafted = await (
+    await fetch(`${base}/admin/users?done=user_set&user=${encodeURIComponent('x<b>call 555</b>')}`, { headers: { cookie: admin.cookie } })
+  ).text();
+  expect(crafted).not.toContain('role="status"');
+  const crafted2 = await (
+    await fetch(`${base}/admin/deliveries?done=${encodeURIComponent('Send money')}&id=1`, { headers: { cookie: admin.cookie } })
+  ).text();
+  expect(crafted2).not.toContain('Send money');
   expect(catalog.users.get('mallory')).toMatchObject({ role: 'agent', extensions: ['2099'] });
   // A login form posted from another site, or without its cookie, is refused.
   const form = await fetch(`${base}/login`);
