@@ -303,6 +303,24 @@ const DELIVERY_FILTER: Record<NonNullable<RecordingQuery['delivery']>, string> =
   dead: `d.status = 'dead'`,
 };
 
+/**
+ * Switches a database to WAL. The switch needs an exclusive lock for a moment, and SQLite answers "database is
+ * locked" at once (no busy wait, to avoid a deadlock) when another process opening the same new file holds a
+ * lock: retried for up to 5 s. Start-up only, so the synchronous waits hold nothing else up.
+ */
+function walMode(db: Database.Database): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if (!/locked|busy/i.test((e as Error).message) || i >= 100) throw e;
+      Atomics.wait(pause, 0, 0, 20 + Math.floor(Math.random() * 30));
+    }
+  }
+}
+
 /** Recordings and their delivery outbox. Every statement is parameterised. */
 export class Catalog {
   private readonly db: Database.Database;
@@ -319,10 +337,10 @@ export class Catalog {
 
   constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    walMode(this.db);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.users = new UserStore(this.db);
     this.outages = new OutageLog(this.db);
@@ -341,16 +359,25 @@ export class Catalog {
     this.db.exec('ROLLBACK');
   }
 
+  /**
+   * Applies the missing migrations under the database's write lock (BEGIN IMMEDIATE), reading what is applied
+   * only once the lock is held: two processes opening a new catalog together (two companions, serve and a CLI
+   * command) apply each step once instead of both trying and one crashing.
+   */
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
-    MIGRATIONS.forEach((sql, i) => {
-      if (done.has(i + 1)) return;
-      this.db.transaction(() => {
-        this.db.exec(sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, new Date().toISOString());
-      })();
-    });
+    this.db
+      .transaction(() => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+        const done = new Set(
+          (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+        );
+        MIGRATIONS.forEach((sql, i) => {
+          if (done.has(i + 1)) return;
+          this.db.exec(sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, new Date().toISOString());
+        });
+      })
+      .immediate();
   }
 
   /**
