@@ -38,6 +38,15 @@ const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RINGING_MS = 4700;
 // "beep before any decision" needs this much greeting before the beep.
 const BEEP_AM_MIN_GREETING_MS = 1000;
+// The room (babble, a television): ~1.5 s of level, its 25th percentile; busy when that is this far above the floor.
+const ROOM_HOPS = 96;
+const ROOM_MIN_HOPS = 20;
+const LAG_HOPS = 12;
+const ROOM_BUSY_DB = 3;
+// The callee over a busy room: voice is what stands this far above the room's level ...
+const ROOM_MARGIN_DB = 8;
+// ... and a voice this much louder than what was taken for speech so far restarts the utterance (it was the room).
+const LOUDER_RESTART_DB = 8;
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
@@ -102,6 +111,18 @@ export class CpaSession {
   private readonly sortedDb = new Float64Array(STEADY_HOPS);
   private recentPos = 0;
   private recentFill = 0;
+  // The room before the callee spoke: a low percentile of the last ~1.5 s of band level, and the callee's level.
+  private readonly roomDb = new Float64Array(ROOM_HOPS).fill(-120);
+  private readonly roomSorted = new Float64Array(ROOM_HOPS);
+  private roomPos = 0;
+  private roomFill = 0;
+  private fgSmoothDb = -120;
+  /** The peak of the smoothed level over the utterance so far, up to LAG_HOPS ago (so a rise is seen as one). */
+  private fgPeakDb = -120;
+  private readonly fgLag = new Float64Array(LAG_HOPS).fill(-120);
+  private fgLagPos = 0;
+  /** Set when people were talking behind the callee before they spoke: voice must stand this far out of it. */
+  private roomGateDb: number | undefined;
   private quietDb = 200;
   private spokeAtAll = false;
 
@@ -278,7 +299,13 @@ export class CpaSession {
       if (f.overNoiseDb < -3) this.frame.learnNoise(true);
       else if (f.bandDb < this.floorDb + 4) this.frame.learnNoise(false);
     }
-    this.onVoice(voiced, nowMs);
+    // The room is what the line carries besides tones (ringback, a beep): people, a television, noise.
+    if (!digitalSilence && !ringFrame && !tone) {
+      this.roomDb[this.roomPos] = f.bandDb;
+      this.roomPos = (this.roomPos + 1) % ROOM_HOPS;
+      if (this.roomFill < ROOM_HOPS) this.roomFill++;
+    }
+    this.onVoice(voiced && this.calleeVoice(f.bandDb), nowMs);
     this.trace?.({
       ms: nowMs,
       bandDb: f.bandDb,
@@ -330,6 +357,48 @@ export class CpaSession {
     this.floorDb = m;
   }
 
+  /**
+   * Is this voiced frame the callee, not the room behind them? When people were talking behind the callee before
+   * the utterance began (the room's level well above the floor), only what stands out of that level counts; and a
+   * voice much louder than what was taken for the utterance so far starts it again there (what came before was
+   * the room, which had started the utterance on its own).
+   */
+  private calleeVoice(bandDb: number): boolean {
+    this.fgSmoothDb += 0.3 * (bandDb - this.fgSmoothDb);
+    const old = this.fgLag[this.fgLagPos]!;
+    this.fgLag[this.fgLagPos] = this.speechStartMs < 0 ? -120 : this.fgSmoothDb;
+    this.fgLagPos = (this.fgLagPos + 1) % LAG_HOPS;
+    if (this.speechStartMs < 0) {
+      this.fgPeakDb = -120;
+    } else {
+      if (old > this.fgPeakDb) this.fgPeakDb = old;
+      // Only over a busy room: on a quiet line a louder second sentence is the same speaker going on.
+      const room =
+        !this.decision && this.fgPeakDb > -120 && this.fgSmoothDb > this.fgPeakDb + LOUDER_RESTART_DB ? this.busyRoomDb() : undefined;
+      if (room !== undefined) {
+        this.speechStartMs = -1;
+        this.voiceRun = false;
+        this.recentVoice.fill(0);
+        this.roomGateDb = room;
+        this.fgPeakDb = -120;
+        this.fgLag.fill(-120);
+      }
+    }
+    return this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
+  }
+
+  /** The room's level if it is busy (people talking), else undefined. */
+  private busyRoomDb(): number | undefined {
+    const n = this.roomFill;
+    if (n < ROOM_MIN_HOPS) return undefined;
+    const heard = this.roomSorted.subarray(0, n);
+    // the last n frames heard (the ring holds them at positions roomPos-n .. roomPos-1)
+    for (let i = 0; i < n; i++) heard[i] = this.roomDb[(this.roomPos - n + i + ROOM_HOPS) % ROOM_HOPS]!;
+    heard.sort();
+    const level = heard[n >> 2]!;
+    return level - this.floorDb > ROOM_BUSY_DB ? level : undefined;
+  }
+
   private onVoice(voiced: boolean, nowMs: number): void {
     const rv = this.recentVoice;
     rv[0] = rv[1]!;
@@ -348,7 +417,10 @@ export class CpaSession {
       // once they have lasted 100 ms.
       if (this.speechStartMs < 0 && !this.decision) {
         const early = this.runStartMs < this.params.initial_silence_ignore;
-        if (!early || nowMs - this.runStartMs >= 100 + 4 * MS_PER_HOP) this.speechStartMs = this.runStartMs;
+        if (!early || nowMs - this.runStartMs >= 100 + 4 * MS_PER_HOP) {
+          this.speechStartMs = this.runStartMs;
+          this.roomGateDb ??= this.busyRoomDb();
+        }
       }
       if (this.speechStartMs >= 0) this.spokeAtAll = true;
       this.lastVoiceMs = nowMs;

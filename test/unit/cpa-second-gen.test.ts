@@ -83,3 +83,25 @@ describe('ringback after the answer (false answer supervision)', () => {
     expect(codes(evs)).toEqual(['ring']);
   });
 });
+
+describe('people talking behind the callee', () => {
+  // Three voices of a room at -36 dBFS (offset copies of a speech-like signal), the callee's "hello" 16 dB over them.
+  const room = (ms: number) => {
+    const v = new Signal().speech(ms + 3000, -36).pcm();
+    const n = Math.round(ms * 8);
+    return Float64Array.from({ length: n }, (_, i) => v[i]! + v[i + 7000]! + v[i + 15000]!);
+  };
+  const mix = (bg: Float64Array, fg: Int16Array) =>
+    Int16Array.from(bg, (x, i) => Math.max(-32768, Math.min(32767, Math.round(x + (fg[i] ?? 0)))));
+
+  test('a short hello over a busy room, then the room goes on: LV, not the room taken for a greeting', () => {
+    const fg = new Signal().silence(1400).speech(600, -18).silence(6000).pcm();
+    const evs = run(new CpaSession(), mix(room(8000), fg));
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('a machine greeting over the same room is still AM', () => {
+    const fg = new Signal().silence(1400).speech(5000, -18).silence(3000).pcm();
+    expect(decision(run(new CpaSession(), mix(room(9400), fg)))).toBe('AM');
+  });
+});
