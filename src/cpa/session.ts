@@ -62,10 +62,10 @@ const STEADY_OUTLIERS = 3;
 const BEEP_QUIET_AFTER_MS = 350;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
-// A first utterance shorter than this is a greeting word ("hello?", "yes?"): people then wait for an answer,
+// A first utterance shorter than this is a greeting ("hello?", "yes, Smith speaking"): people then wait for an answer,
 // so less silence is needed to call it live. Machine greetings pause 80-400 ms between prompts, and their
 // longer pauses come after longer speech, which keeps the full maxsilence.
-const SHORT_UTTERANCE_MS = 1100;
+const SHORT_UTTERANCE_MS = 1400;
 const SHORT_UTTERANCE_SILENCE_CUT_MS = 200;
 
 /**

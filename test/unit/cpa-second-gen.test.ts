@@ -105,3 +105,12 @@ describe('people talking behind the callee', () => {
     expect(decision(run(new CpaSession(), mix(room(9400), fg)))).toBe('AM');
   });
 });
+
+test('a person who said a sentence of 1.3 s is recognised within 1 s of its end (the short-utterance silence now covers it)', () => {
+  const sig = new Signal().silence(500).speech(1300, -20);
+  const end = sig.ms;
+  const evs = run(new CpaSession(), sig.silence(4000).noise(-55).pcm());
+  const d = evs.find((e) => e.decision)!;
+  expect(d.result).toBe('LV');
+  expect(d.at_ms - end).toBeLessThanOrEqual(1000);
+});
