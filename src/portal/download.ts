@@ -22,7 +22,9 @@ export function downloadRouter(o: DownloadOptions): Router {
   r.get('/recordings/:id/download', (req, res) => {
     const id = req.params.id;
     const s = o.session ? currentSession(o.session, o.catalog, req) : undefined;
-    if (!s) {
+    // A signed link is a capability of its own: it works for whoever holds it, logged in as anyone or not.
+    const signed = req.query.sig !== undefined || !s;
+    if (signed) {
       const v = verifyDownload(o.linkSecret, id, req.query.expires as string | undefined, req.query.sig as string | undefined);
       if (v !== 'ok')
         return res
@@ -30,9 +32,9 @@ export function downloadRouter(o: DownloadOptions): Router {
           .json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
     }
     const rec = o.catalog.getRecording(id);
-    if (!rec || (s && !canSee(s, rec))) return res.status(404).json({ ok: false, error: 'no such recording' });
+    if (!rec || (!signed && s && !canSee(s, rec))) return res.status(404).json({ ok: false, error: 'no such recording' });
     o.catalog.audit.record({
-      actor: s?.username ?? 'signed link',
+      actor: signed ? `signed link${s ? ` (${s.username})` : ''}` : s!.username,
       action: 'download',
       target: rec.id,
       remote: clientAddress(req, o.session?.trustProxy ?? []),

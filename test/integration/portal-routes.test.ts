@@ -12,7 +12,7 @@ import type { Express } from 'express';
 import { portalApp, type PortalOptions } from '../../src/portal/app';
 import { createLogger } from '../../src/log';
 import { encodeWav } from '../../src/media';
-import { Catalog, type Recording } from '../../src/recordings';
+import { Catalog, signedDownloadUrl, type Recording } from '../../src/recordings';
 import { loginAttempt, portalLogin } from '../support/portal-client';
 
 const dir = mkdtempSync(join(tmpdir(), 'dc-routes-'));
@@ -218,6 +218,17 @@ test("an agent gets 404 for another agent's recording: page, audio, download; a 
   expect(byAgent).not.toContain(recs.alice!.id);
   // what they saw is in the audit trail
   expect(catalog.audit.list({ actor: 'alice', action: 'download' }).map((e) => e.target)).toEqual([recs.alice!.id]);
+  // a signed link (from an e-mail) is a capability of its own: it works for whoever holds it, logged in or not
+  const link = new URL(signedDownloadUrl(base, 'l'.repeat(32), recs.bob!.id, 3600_000, Date.now()));
+  expect((await fetch(link, { headers: { cookie: alice.cookie } })).status).toBe(200);
+  expect((await fetch(link)).status).toBe(200);
+  link.searchParams.set('sig', `${link.searchParams.get('sig')!.slice(0, -1)}${link.searchParams.get('sig')!.endsWith('A') ? 'B' : 'A'}`);
+  expect((await fetch(link, { headers: { cookie: alice.cookie } })).status).toBe(403);
+  expect(catalog.audit.list({ action: 'download', target: recs.bob!.id }).map((e) => e.actor)).toEqual([
+    'signed link',
+    'signed link (alice)',
+    'sue',
+  ]);
 });
 
 test('40 parallel wrong passwords: at most 5 checked, the rest 429; an own login does not reset it; the owner from another address gets in', async () => {
