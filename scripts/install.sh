@@ -79,9 +79,11 @@ rm -rf "$ROOT$PREFIX.old"
 say "code in $PREFIX ($(du -sh "$ROOT$PREFIX" | cut -f1))"
 
 # Directories: the catalog is the service's; configuration and secrets are root's, readable by its group.
-install -d -m 0750 -o root -g "$(in_root id -g "$USER_NAME")" "$ROOT$ETC" "$ROOT$ETC/secrets"
-install -d -m 0750 -o "$(in_root id -u "$USER_NAME")" -g "$(in_root id -g "$USER_NAME")" "$ROOT$STATE"
+# (ids looked up in the target's own passwd: with --root they may differ from this host's)
+UID_=$(in_root id -u "$USER_NAME")
 GID=$(in_root id -g "$USER_NAME")
+install -d -m 0750 -o root -g "$GID" "$ROOT$ETC" "$ROOT$ETC/secrets"
+install -d -m 0750 -o "$UID_" -g "$GID" "$ROOT$STATE"
 
 if [ ! -f "$ROOT$ETC/env" ]; then
   install -m 0640 -o root -g "$GID" "$HERE/packaging/env.example" "$ROOT$ETC/env"

@@ -231,7 +231,7 @@ for (const cls of CLASSES) {
         for (let r = 0; r < 1 + Math.floor(rand() * 2); r++) {
           const [s0, e0] = na ? t.tone(2000, 440, level - 6, { freqs: [440, 480] }) : t.tone(1000, 425, level - 4);
           tones.push({ kind: 'RING', start_ms: s0, end_ms: e0 });
-          t.silence(na ? 4000 : 4000);
+          t.silence(4000);
         }
         t.silence(between(100, 600));
       } else t.silence(between(100, 1800));

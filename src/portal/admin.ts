@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log';
-import { AUDIT_ACTIONS, parseExtensions, ROLES, UserError, type AuditAction, type Catalog, type Role } from '../recordings';
+import { AUDIT_ACTIONS, parseExtensions, ROLES, USERNAME, UserError, type AuditAction, type Catalog, type Role } from '../recordings';
 import { csrfField, esc, page, type Viewer } from './html';
 import { auditOf, sendHtml as html, sessionOf, viewer, when } from './pages';
 import { requireCsrf, requireLogin, type SessionOptions } from './session';
@@ -16,6 +16,8 @@ export interface AdminOptions {
 }
 
 const STATES = ['failing', 'dead', 'pending'] as const;
+/** A delivery id (or a count) as the URLs carry it. */
+const ID = /^\d{1,12}$/;
 
 export function adminRouter(o: AdminOptions): Router {
   const r = express.Router();
@@ -25,6 +27,7 @@ export function adminRouter(o: AdminOptions): Router {
   const audit = auditOf(o);
   const post = (path: string, h: (req: Request, res: Response) => void | Promise<void>) => r.post(path, admins, form, csrf, h);
   const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+  const deliveryOf = (req: Request) => (ID.test(String(req.params.id)) ? o.catalog.getDelivery(Number(req.params.id)) : undefined);
   const field = (req: Request, k: string) => (typeof body(req)[k] === 'string' ? (body(req)[k] as string) : '');
 
   const deliveriesPage = (v: Viewer, state: (typeof STATES)[number], notice?: string) => {
@@ -61,7 +64,7 @@ export function adminRouter(o: AdminOptions): Router {
     if (!(STATES as readonly string[]).includes(state))
       return res.status(400).json({ ok: false, error: `state: one of ${STATES.join(', ')}` });
     // The notice is built from fixed words and numbers, never echoed: a link cannot make the page say anything.
-    const num = (k: string) => (/^\d{1,12}$/.test(String(req.query[k])) ? String(req.query[k]) : '');
+    const num = (k: string) => (ID.test(String(req.query[k])) ? String(req.query[k]) : '');
     const notice =
       req.query.done === 'retried' && num('id')
         ? `Delivery #${num('id')} queued again.`
@@ -72,8 +75,7 @@ export function adminRouter(o: AdminOptions): Router {
   });
 
   r.get('/admin/deliveries/:id', admins, (req, res) => {
-    const id = /^\d{1,12}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
-    const d = Number.isFinite(id) ? o.catalog.getDelivery(id) : undefined;
+    const d = deliveryOf(req);
     if (!d) return res.status(404).json({ ok: false, error: 'no such delivery' });
     const attempts = o.catalog.attemptsOf(d.id);
     const v = viewer(sessionOf(res));
@@ -95,8 +97,7 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
   });
 
   post('/admin/deliveries/:id/retry', (req, res) => {
-    const id = /^\d{1,12}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
-    const d = Number.isFinite(id) ? o.catalog.getDelivery(id) : undefined;
+    const d = deliveryOf(req);
     if (!d) return void res.status(404).json({ ok: false, error: 'no such delivery' });
     if (!o.catalog.retryDelivery(d.id))
       return void res.status(409).json({ ok: false, error: `delivery #${d.id} is ${d.status}: only dead or pending ones are retried` });
@@ -141,7 +142,7 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
   };
   r.get('/admin/users', admins, (req, res) => {
     const done = typeof req.query.done === 'string' ? DONE[req.query.done as AuditAction] : undefined;
-    const who = typeof req.query.user === 'string' && /^[a-z0-9][a-z0-9._-]{1,31}$/.test(req.query.user) ? req.query.user : '';
+    const who = typeof req.query.user === 'string' && USERNAME.test(req.query.user) ? req.query.user : '';
     html(res, 200, usersPage(viewer(sessionOf(res)), done && who ? { ok: true, text: `${done} ${who}` } : undefined));
   });
 

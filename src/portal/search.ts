@@ -3,6 +3,7 @@ import { DECISION_CODES } from '../cpa';
 import {
   ANI_PATTERN,
   DNIS_PATTERN,
+  USERNAME,
   RECORDING_SOURCES as SOURCES,
   type Recording,
   type RecordingQuery,
@@ -83,7 +84,7 @@ export function searchQuery(q: Request['query']): Search {
   if (form.after) query.after = readCursor(form.after, query.sort ?? 'date');
   let agent: string | undefined;
   if (form.agent) {
-    if (!/^[a-z0-9][a-z0-9._-]{1,31}$/.test(form.agent)) throw new BadSearch('agent: a user name');
+    if (!USERNAME.test(form.agent)) throw new BadSearch('agent: a user name');
     agent = form.agent;
   }
   return { query, form, agent };

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { peerAllowed } from '../net/access';
+import { normalizeAddress, peerAllowed } from '../net/access';
 import type { Catalog, Recording, Role, Session, SessionLimits } from '../recordings';
 
 // Who is logged in: a cookie holding a random session id (HttpOnly, SameSite=Strict, Secure over https), looked
@@ -47,11 +47,11 @@ export function clearedCookie(o: SessionOptions): string {
 
 /** The client's address: the peer, or behind a trusted proxy the last address it was given that is not a proxy. */
 export function clientAddress(req: Request, trustProxy: string[]): string {
-  const peer = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+  const peer = normalizeAddress(req.socket.remoteAddress) || '?';
   if (!trustProxy.length || !peerAllowed(peer, trustProxy)) return peer;
   const hops = String(req.headers['x-forwarded-for'] ?? '')
     .split(',')
-    .map((h) => h.trim().replace(/^::ffff:/, ''))
+    .map((h) => normalizeAddress(h.trim()))
     .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) if (!peerAllowed(hops[i]!, trustProxy)) return hops[i]!;
   return hops[0] ?? peer;

@@ -21,6 +21,14 @@ export async function startPortalFor(
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const p = cfg.portal;
   const root = cfg.recordings.localDir;
+  const session = {
+    secret: p.sessionSecret ?? randomBytes(32).toString('base64url'),
+    absoluteMs: p.sessionHours * 3600_000,
+    idleMs: p.sessionIdleMinutes * 60_000,
+    secure: cfg.transport.publicUrl.startsWith('https:'),
+    origins: [new URL(cfg.transport.publicUrl).origin],
+    trustProxy: p.trustProxy,
+  };
   const portal = await startPortal({
     connectivity: d.connectivity,
     ops: d.ops,
@@ -30,14 +38,7 @@ export async function startPortalFor(
     headersTimeoutMs: p.headersTimeoutMs,
     log: d.log.child({ module: 'portal' }),
     downloads: { catalog: d.catalog, root, linkSecret: d.linkSecret },
-    session: {
-      secret: p.sessionSecret ?? randomBytes(32).toString('base64url'),
-      absoluteMs: p.sessionHours * 3600_000,
-      idleMs: p.sessionIdleMinutes * 60_000,
-      secure: cfg.transport.publicUrl.startsWith('https:'),
-      origins: [new URL(cfg.transport.publicUrl).origin],
-      trustProxy: p.trustProxy,
-    },
+    session,
     upload: {
       root,
       tokens: p.uploadTokens,
@@ -57,8 +58,7 @@ export async function startPortalFor(
     },
   });
   // Sessions past their limits are refused when used; this removes the ones never used again.
-  const limits = { idleMs: p.sessionIdleMinutes * 60_000, absoluteMs: p.sessionHours * 3600_000 };
-  const prune = setInterval(() => d.catalog.sessions.prune(limits), 10 * 60_000);
+  const prune = setInterval(() => d.catalog.sessions.prune(session), 10 * 60_000);
   prune.unref();
   return {
     url: portal.url,

@@ -18,7 +18,7 @@ export { insideRoot, realFileInsideRoot, sha256File, PathOutsideRootError } from
 export { registerRecording, routesFor, relativeRecordingPath } from './register';
 export type { Route, FinishedCall, RegistrarOptions } from './register';
 export { signedDownloadUrl, verifyDownload } from './signed-link';
-export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD, ROLES, parseExtensions } from './users';
+export { UserStore, UserError, hashPassword, verifyPassword, MIN_PASSWORD, ROLES, USERNAME, parseExtensions } from './users';
 export type { PortalUser, Role } from './users';
 export { SessionStore, type Session, type SessionLimits } from './sessions';
 export { AuditLog, AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditQuery } from './audit';

@@ -53,7 +53,8 @@ function toUser(r: UserRow): PortalUser {
 
 export class UserError extends Error {}
 
-const USERNAME = /^[a-z0-9][a-z0-9._-]{1,31}$/;
+/** What a portal user name may be (checked on add, in searches and notices). */
+export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 export const MIN_PASSWORD = 10;
 // scrypt cost: ~50 ms per check on this machine kind; slow enough against guessing, fast enough to log in.
 const N = 16384;

@@ -1,4 +1,5 @@
 import { RealFft } from '../dsp/fft';
+import { RINGBACK_HIGH_HZ, RINGBACK_LOW_HZ } from './ringback';
 
 // One analysis frame every HOP samples over a WINDOW-sample Hann window at 8 kHz: 32 ms windows, 16 ms
 // hops, 31.25 Hz bins. Everything the detectors need comes out of this one spectrum.
@@ -7,9 +8,9 @@ export const WINDOW = 256;
 export const HOP = 128;
 export const BIN_HZ = SAMPLE_RATE / WINDOW;
 const BINS = WINDOW / 2 + 1;
-// 375-500 Hz: the bins ringback tones fall in (RINGBACK_LOW_HZ..RINGBACK_HIGH_HZ with the window's spread).
-const RING_K_LO = 12;
-const RING_K_HI = 16;
+// The bins ringback tones fall in.
+const RING_K_LO = Math.floor(RINGBACK_LOW_HZ / BIN_HZ);
+const RING_K_HI = Math.ceil(RINGBACK_HIGH_HZ / BIN_HZ);
 const TOP_HZ = 3500;
 
 const fft = new RealFft(WINDOW); // tables and scratch shared by every session (single-threaded, synchronous)
