@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpaSettings, routesOf, type Config } from './config';
+import { catalogLocation, cpaSettings, routesOf, type Config } from './config';
 import { createLogger, type Logger } from './log';
 import type { AriConnection, StasisApp } from './ari';
 import { startCalls, type Calls } from './ari/start';
@@ -84,7 +84,16 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     if (!cfg.portal.linkSecret)
       log.warn('portal.linkSecret (DC_LINK_SECRET) not set: download links are signed with a random key and stop working after a restart');
     const link = (r: { id: string }) => signedDownloadUrl(cfg.transport.publicUrl, linkSecret, r.id, cfg.portal.linkTtlHours * 3600_000);
-    const catalog = (await parts.start('catalog', () => withStop(openWritableCatalog(cfg.recordings.catalogFile), (c) => c.close()))).value;
+    const catalog = (
+      await parts.start('catalog', async () =>
+        withStop(
+          await openWritableCatalog(catalogLocation(cfg), {
+            onError: (e) => log.warn({ err: e.message }, 'catalog: database connection lost'),
+          }),
+          (c) => c.close(),
+        ),
+      )
+    ).value;
     const live: { calls?: Calls; monitor?: ConnectivityMonitor } = {}; // parts made below, read when asked
     const metrics = serviceMetrics(catalog, live);
     const { outbox } = await parts.start('outbox', () => startOutbox(cfg, catalog, link, log, (a) => countAttempt(metrics, a)));
@@ -128,7 +137,8 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         app: cfg.ari.app,
         endpoint: cfg.dial.endpoint,
         routes: routesOf(cfg).map((r) => r.name),
-        catalog: cfg.recordings.catalogFile,
+        catalog: catalog.db.where,
+        instance: cfg.instance,
       },
       'starting',
     );
@@ -178,7 +188,7 @@ function countAttempt(m: Metrics, a: { kind: string; outcome: string; sinceRegis
 }
 
 /** /readyz: ARI connected, the catalog writable, free space in its and the recordings' directories, ffmpeg. */
-function ready(cfg: Config, catalog: Catalog, calls: Calls): { ok: boolean; problems: string[] } {
+function ready(cfg: Config, catalog: Catalog, calls: Calls): Promise<{ ok: boolean; problems: string[] }> {
   return readiness({
     ariConnected: () => calls.ari.connected,
     catalogWritable: () => catalog.checkWritable(),
@@ -189,6 +199,6 @@ function ready(cfg: Config, catalog: Catalog, calls: Calls): { ok: boolean; prob
 }
 
 /** A value with the stop the Parts list wants. */
-function withStop<T>(value: T, stop: (v: T) => void): { value: T; stop(): void } {
+function withStop<T>(value: T, stop: (v: T) => void | Promise<void>): { value: T; stop(): void | Promise<void> } {
   return { value, stop: () => stop(value) };
 }

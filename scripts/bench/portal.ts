@@ -37,8 +37,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-bench-portal-'));
   const file = join(dir, 'catalog.sqlite');
   try {
-    const catalog = new Catalog(file); // creates the schema
-    catalog.close();
+    const catalog = await Catalog.open(file); // creates the schema
+    await catalog.close();
     // Bulk fill straight into SQLite (the registration path would take hours for a million rows).
     const t0 = Date.now();
     const db = new Database(file);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     db.close();
     const fillSec = (Date.now() - t0) / 1000;
 
-    const c = new Catalog(file);
+    const c = await Catalog.open(file);
     await c.users.add('root', PASSWORD, { role: 'admin' });
     await c.users.add('alice', PASSWORD, { role: 'agent', extensions: ['2001', '2002'] });
     // One real file for the recording page and the download: 10 minutes of 8 kHz audio (9.6 MB).
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       8000,
     );
     writeFileSync(join(dir, 'big.wav'), wav);
-    const big = c.addRecording(
+    const big = await c.addRecording(
       {
         uniqueid: 'bench.big',
         ani: '2001',
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       `download over loopback: ${((bytes / sec) * 8e-6).toFixed(0)} Mbit/s (${(bytes / 1e6).toFixed(0)} MB in ${sec.toFixed(2)} s)\n`,
     );
     await new Promise((r) => server.close(r));
-    c.close();
+    await c.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

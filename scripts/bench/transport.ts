@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  const catalog = new Catalog(join(dir, 'catalog.sqlite'));
+  const catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
   const log = createLogger('silent');
   mkdirSync(join(dir, 'rec'));
   const wav = encodeWav(new Signal().speech(8000).silence(2000).noise(-50).pcm(), 8000);
@@ -77,17 +77,17 @@ async function main(): Promise<void> {
       { uniqueid: `b${i}`, ani: '2125550100', dnis: '4175551234', file, source: 'upload', complete: { durationMs: 10000, format: 'wav' } },
     );
   }
-  while (catalog.counts().delivered < n) await new Promise((r) => setTimeout(r, 50));
+  while ((await catalog.counts()).delivered < n) await new Promise((r) => setTimeout(r, 50));
   const wall = (Date.now() - w0) / 1000;
   await worker.stop();
-  const lat = catalog.listDeliveries('delivered', n).map((d) => Date.parse(d.deliveredAt!) - Date.parse(d.createdAt));
+  const lat = (await catalog.listDeliveries('delivered', n)).map((d) => Date.parse(d.deliveredAt!) - Date.parse(d.createdAt));
   console.log(
     `  ${n} recordings of 10 s -> mp3 -> webhook, ${concurrency} at a time: ${wall.toFixed(1)} s, ${(n / wall).toFixed(1)} deliveries/s (receiver saw ${received})`,
   );
   console.log(
     `  registration -> delivered: p50 ${pct(lat, 0.5)} ms, p95 ${pct(lat, 0.95)} ms (registrations arrive as fast as they can be written)`,
   );
-  catalog.close();
+  await catalog.close();
   server.close();
   rmSync(dir, { recursive: true, force: true });
 }

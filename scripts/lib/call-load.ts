@@ -102,25 +102,25 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
     const cpu1 = { node: cpuSeconds(svc.pid!), ast: cpuSeconds(astPid), t: Date.now() };
     // What Asterisk wrote is what must be catalogued: one row per call that reached the Stasis app.
     const ended = () => svc.logs.filter((l) => l.msg === 'call ended');
-    const catalog = new Catalog(join(dir, 'catalog.sqlite'));
-    const ours = () => [
-      ...catalog.listRecordings({ ani: LIVE_ANI, limit: 1000 }),
-      ...catalog.listRecordings({ ani: MACHINE_ANI, limit: 1000 }),
+    const catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
+    const ours = async () => [
+      ...(await catalog.listRecordings({ ani: LIVE_ANI, limit: 1000 })),
+      ...(await catalog.listRecordings({ ani: MACHINE_ANI, limit: 1000 })),
     ];
     await waitFor(
       'every ended call catalogued and delivered',
-      () => {
-        const recs = ours();
+      async () => {
+        const recs = await ours();
         return (
           recs.length >= ended().length &&
-          catalog.openRecordings().length === 0 &&
+          (await catalog.openRecordings()).length === 0 &&
           recs.every((r) => r.state !== 'complete' || keys.has(`${r.id}:webhook`))
         );
       },
       o.settleMs ?? 120_000,
       500,
     ).catch(() => undefined);
-    const recs = ours();
+    const recs = await ours();
     const lags = ended()
       .map((l) => l.tapLagMs)
       .filter((x): x is number => typeof x === 'number');
@@ -166,7 +166,7 @@ export async function runCallLoad(o: CallLoadOptions): Promise<CallLoadResult> {
       asteriskCpuPct: Math.round(((cpu1.ast - cpu0.ast) * 100_000) / (cpu1.t - cpu0.t)),
       wallSec: Math.round((cpu1.t - cpu0.t) / 1000),
     };
-    catalog.close();
+    await catalog.close();
     return result;
   } finally {
     burner?.kill('SIGKILL');

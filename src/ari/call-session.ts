@@ -47,7 +47,7 @@ export interface CallSessionOptions {
   /** Every CPA event of the call, as it happens (the service's event bus). */
   onCpaEvent?: (e: CpaEvent) => void;
   /** The call is known (file name, ANI, DNIS): the catalog writes its row before anything else happens. */
-  onStarted?: (s: CallStart) => void;
+  onStarted?: (s: CallStart) => Promise<void> | void;
 }
 
 /** Recording control by channel name: the AMI side of the recording keys. */
@@ -290,7 +290,7 @@ export class CallSession {
       this.recordingFile = file || undefined;
       this.linkedid = linkedid || undefined;
       // Write ahead: the catalog knows the call (and the file it will find) before it is dialled.
-      this.o.onStarted?.({
+      await this.o.onStarted?.({
         uniqueid: id,
         ani: this.o.ani,
         dnis: this.o.dnis,

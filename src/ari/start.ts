@@ -8,6 +8,7 @@ import { amiAction, type AmiOptions } from '../ami';
 import { RtpReceiver } from '../media';
 import type { Catalog, Recorder } from '../recordings';
 import { AriConnection, ariLatencyMs } from './ari-client';
+import type { NamedCpaConfigs } from './stasis-app';
 import type { CallStart, CallSummary } from './call-session';
 import { StasisApp, type KnownCall } from './stasis-app';
 
@@ -66,7 +67,10 @@ export async function startCalls(
     cpaConfigs: namedCpaConfigs(cfg, catalog),
     backpressure: { maxConcurrentCalls: c.maxConcurrentCalls, maxAriLatencyMs: c.maxAriLatencyMs, ariLatencyMs },
     knownCall: (uniqueid) => knownCall(catalog, uniqueid, cfg.recordings.asteriskDir),
-    openCalls: () => catalog.openRecordings().flatMap((r) => (r.uniqueid ? [r.uniqueid] : [])),
+    writeAhead: async (s: CallStart) => {
+      if (s.recordingFile) await recorder.callStarted({ ...s, file: s.recordingFile });
+    },
+    openCalls: async () => (await catalog.openRecordings()).flatMap((r) => (r.uniqueid ? [r.uniqueid] : [])),
     recording:
       keys.pause || keys.resume || keys.stop
         ? {
@@ -77,9 +81,6 @@ export async function startCalls(
             },
           }
         : undefined,
-  });
-  stasis.on('call-started', (s: CallStart) => {
-    if (s.recordingFile) recorder.callStarted({ ...s, file: s.recordingFile });
   });
   stasis.on('call-ended', (s: CallSummary) => {
     if (!s.recordingFile) return;
@@ -128,8 +129,8 @@ async function saveDefaultsRemotely(url: string, config: string, params: Record<
 }
 
 /** The write-ahead row of a call as the Stasis app needs it to take the call over after a restart. */
-function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string): KnownCall | undefined {
-  const r = catalog.recordingOfCall(uniqueid);
+async function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string): Promise<KnownCall | undefined> {
+  const r = await catalog.recordingOfCall(uniqueid);
   if (!r) return undefined;
   return {
     ani: r.ani,
@@ -141,11 +142,11 @@ function knownCall(catalog: Catalog, uniqueid: string, asteriskDir: string): Kno
 }
 
 /** Named CPA configurations for live calls: the same store the CPA server uses (the config file's, then saved ones). */
-function namedCpaConfigs(cfg: Config, catalog: Catalog): { get(name: string): CpaParams | undefined; keys(): Iterable<string> } {
+function namedCpaConfigs(cfg: Config, catalog: Catalog): NamedCpaConfigs {
   const store = cpaConfigStore(cfg, catalog);
   return {
-    get(name) {
-      const c = store.get(name);
+    async get(name) {
+      const c = await store.get(name);
       try {
         return c ? resolveParams(c.params) : undefined;
       } catch {

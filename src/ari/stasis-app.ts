@@ -6,6 +6,12 @@ import { CallSession, type CallSessionOptions, type CallStart, type CallSummary 
 import { callerOf, callIds } from './call-ids';
 import { ignoreGone } from './ignore-gone';
 
+/** Named CPA configurations (the config file's, then the catalog's). */
+export interface NamedCpaConfigs {
+  get(name: string): Promise<CpaParams | undefined>;
+  keys(): Promise<string[]>;
+}
+
 /** What the catalog wrote ahead for a call (to take it over after a restart). */
 export interface KnownCall {
   ani: string;
@@ -36,13 +42,15 @@ export interface StasisAppOptions {
   /** DTMF recording control; absent when off. */
   recording?: CallSessionOptions['recording'];
   /** Named CPA configurations a call may pick with the Stasis argument cpa=NAME. */
-  cpaConfigs?: { get(name: string): CpaParams | undefined; keys(): Iterable<string> };
+  cpaConfigs?: NamedCpaConfigs;
   /** When new calls go without the tap. */
   backpressure?: Backpressure;
   /** The write-ahead row of a call, by uniqueid (after a restart). */
-  knownCall?: (uniqueid: string) => KnownCall | undefined;
+  knownCall?: (uniqueid: string) => Promise<KnownCall | undefined>;
   /** Uniqueids of calls written ahead and not finished (a caller whose set-up a crash cut off has no other trace). */
-  openCalls?: () => string[];
+  openCalls?: () => Promise<string[]>;
+  /** The catalog's row for a call that starts, awaited before it is dialled (never rejects). */
+  writeAhead?: (s: CallStart) => Promise<void>;
 }
 
 /** Stasis(app,NUMBER,key=value,...): the options after the number. */
@@ -152,13 +160,13 @@ export class StasisApp extends EventEmitter {
     let tap = this.o.tap;
     const cpaName = stasisOptions(args).get('cpa');
     if (tap && cpaName) {
-      const chosen = this.o.cpaConfigs?.get(cpaName);
+      const chosen = await this.o.cpaConfigs?.get(cpaName).catch(() => undefined);
       if (chosen) {
         tap = { ...tap, params: chosen, service: tap.service && { ...tap.service, config: cpaName } };
         log.info({ cpaConfig: cpaName }, 'CPA configuration for this call');
       } else
         log.warn(
-          { cpaConfig: cpaName, known: [...(this.o.cpaConfigs?.keys() ?? [])] },
+          { cpaConfig: cpaName, known: await this.o.cpaConfigs?.keys().catch(() => []) },
           'error 03: CPA configuration not found; using the defaults',
         );
     }
@@ -180,7 +188,10 @@ export class StasisApp extends EventEmitter {
       tap: tap && { ...tap, gate: () => this.tapGate() },
       recording: this.o.recording,
       onCpaEvent: (event) => this.emit('cpa', { uniqueid: id, ani, dnis, event }),
-      onStarted: (s: CallStart) => this.emit('call-started', s),
+      onStarted: async (s: CallStart) => {
+        this.emit('call-started', s);
+        await this.o.writeAhead?.(s);
+      },
     });
     this.sessions.add(session);
     for (const cid of session.channelIds) this.byChannel.set(cid, session);
@@ -217,13 +228,13 @@ export class StasisApp extends EventEmitter {
       const caller = callerOf(id);
       if (caller !== undefined && !this.byChannel.has(caller)) callers.add(caller);
     }
-    for (const u of this.o.openCalls?.() ?? []) if (alive.has(u) && !this.byChannel.has(u)) callers.add(u);
+    for (const u of (await this.o.openCalls?.().catch(() => [])) ?? []) if (alive.has(u) && !this.byChannel.has(u)) callers.add(u);
     for (const caller of callers) {
       if (this.byChannel.has(caller)) continue; // a StasisStart arrived meanwhile
       const ids = callIds(caller);
       const callerCh = alive.get(caller);
       const bridge = bridgeById.get(ids.bridge);
-      const known = this.o.knownCall?.(caller);
+      const known = await this.o.knownCall?.(caller).catch(() => undefined);
       const tapIds = [ids.snoop, ids.tapMedia].filter((id) => alive.has(id));
       const tapBridge = bridgeById.has(ids.tapBridge);
       // The old tap is useless without the process that read it.

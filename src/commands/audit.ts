@@ -40,9 +40,9 @@ Options:
       if (Number.isNaN(Date.parse(v))) throw new UsageError(`--${k} must be a date or time, e.g. 2026-11-23 or 2026-11-23T08:00:00Z`);
       return new Date(v).toISOString();
     };
-    const c = openCatalog(values);
+    const c = await openCatalog(values);
     try {
-      const rows = c.audit.list({
+      const rows = await c.audit.list({
         actor: values.user as string | undefined,
         action: action as AuditAction | undefined,
         target: values.target as string | undefined,
@@ -57,7 +57,7 @@ Options:
       );
       return 0;
     } finally {
-      c.close();
+      await c.close();
     }
   },
 };

@@ -3,7 +3,7 @@ import { CpaParamError, resolveParams, type CpaEvent } from '../cpa';
 import { AudioFormatError } from '../media';
 import { analyseFile, evaluateManifest, formatReport } from '../cpa/eval';
 import { UsageError, type Command } from './command';
-import { loadConfig } from '../config';
+import { catalogLocation, loadConfig } from '../config';
 import { createLogger } from '../log';
 import { openWritableCatalog } from '../recordings';
 import { startCpaServer } from '../cpa-server/start';
@@ -141,7 +141,7 @@ async function serveCpa(values: Record<string, unknown>): Promise<number> {
   const log = createLogger(cfg.log.level);
   let started;
   try {
-    const catalog = openWritableCatalog(cfg.recordings.catalogFile);
+    const catalog = await openWritableCatalog(catalogLocation(cfg));
     started = {
       catalog,
       ...(await startCpaServer({ ...cfg, cpa: { ...cfg.cpa, server: { ...cfg.cpa.server, host, port } } }, catalog, log)),
@@ -157,6 +157,6 @@ async function serveCpa(values: Record<string, unknown>): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
   await started.server.close();
-  started.catalog.close();
+  await started.catalog.close();
   return 0;
 }

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
-import { routesOf } from '../config';
-import { Catalog } from '../recordings';
+import { routesOf, sharedNode } from '../config';
+import { Catalog, redactUrl } from '../recordings';
 import { amiAction, amiList, type AmiOptions } from '../ami';
 import type { Command } from './command';
 
@@ -229,22 +229,40 @@ Exit code 0 when every check passes, 1 otherwise.`,
       } catch (e) {
         checks.push({ name: 'ffmpeg', ok: false, detail: (e as Error).message });
       }
-      try {
-        accessSync(dirname(cfg.recordings.catalogFile), constants.W_OK);
-        checks.push({ name: 'catalog', ok: true, detail: `${cfg.recordings.catalogFile} (directory writable)` });
-      } catch (e) {
-        checks.push({
-          name: 'catalog',
-          ok: false,
-          detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        });
+      let c: Catalog | undefined;
+      if (cfg.recordings.databaseUrl) {
+        const where = redactUrl(cfg.recordings.databaseUrl);
+        try {
+          c = await Catalog.open(cfg.recordings.databaseUrl);
+          await c.checkWritable();
+          checks.push({
+            name: 'catalog',
+            ok: true,
+            detail: `${where} (PostgreSQL, schema up to date, writable; instance ${cfg.instance})`,
+          });
+        } catch (e) {
+          checks.push({ name: 'catalog', ok: false, detail: `${where}: ${(e as Error).message}` });
+          await c?.close().catch(() => undefined);
+          c = undefined;
+        }
+      } else {
+        try {
+          accessSync(dirname(cfg.recordings.catalogFile), constants.W_OK);
+          checks.push({ name: 'catalog', ok: true, detail: `${cfg.recordings.catalogFile} (directory writable)` });
+        } catch (e) {
+          checks.push({
+            name: 'catalog',
+            ok: false,
+            detail: `${dirname(cfg.recordings.catalogFile)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          });
+        }
+        if (existsSync(cfg.recordings.catalogFile)) c = await Catalog.open(cfg.recordings.catalogFile);
       }
-      if (existsSync(cfg.recordings.catalogFile)) {
-        const c = new Catalog(cfg.recordings.catalogFile);
-        const n = c.users.list().length;
-        const open = c.outages.ongoing();
-        const unfinished = c.openRecordings().length;
-        c.close();
+      if (c) {
+        const n = (await c.users.list()).length;
+        const open = await c.outages.ongoing(sharedNode(cfg));
+        const unfinished = (await c.openRecordings(10_000, sharedNode(cfg))).length;
+        await c.close();
         checks.push({
           name: 'portal accounts',
           ok: true,

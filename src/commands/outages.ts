@@ -25,9 +25,13 @@ export const outages: Command = {
     const since = values.since as string | undefined;
     if (since !== undefined && Number.isNaN(Date.parse(since)))
       throw new UsageError('--since must be a date or time, e.g. 2026-11-23 or 2026-11-23T08:00:00Z');
-    const c = openCatalog(values);
+    const c = await openCatalog(values);
     try {
-      const rows = c.outages.list({ since: since && new Date(since).toISOString(), target: values.target as string | undefined, limit });
+      const rows = await c.outages.list({
+        since: since && new Date(since).toISOString(),
+        target: values.target as string | undefined,
+        limit,
+      });
       const text = () =>
         rows
           .map(
@@ -38,7 +42,7 @@ export const outages: Command = {
       process.stdout.write(values.json ? `${JSON.stringify(rows)}\n` : `${text()}\n`);
       return 0;
     } finally {
-      c.close();
+      await c.close();
     }
   },
 };

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config';
+import { catalogLocation, loadConfig } from '../config';
 import { Catalog, type Delivery } from '../recordings';
 import { UsageError, type Command } from './command';
 
 /** The configured catalog, which must exist already (reading commands never create one). */
-export function openCatalog(values: Record<string, unknown>): Catalog {
+export function openCatalog(values: Record<string, unknown>): Promise<Catalog> {
   const cfg = loadConfig({ file: values.config as string | undefined });
-  if (!existsSync(cfg.recordings.catalogFile))
+  if (!cfg.recordings.databaseUrl && !existsSync(cfg.recordings.catalogFile))
     throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
-  return new Catalog(cfg.recordings.catalogFile);
+  return Catalog.open(catalogLocation(cfg));
 }
 
 const out = (json: boolean, data: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text()}\n`);
@@ -39,8 +39,8 @@ export const recordings: Command = {
     if (sub === 'list') {
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a whole number >= 1');
-      const c = openCatalog(values);
-      const rows = c.listRecordings({
+      const c = await openCatalog(values);
+      const rows = await c.listRecordings({
         ani: values.ani as string | undefined,
         dnis: values.dnis as string | undefined,
         since: values.since as string | undefined,
@@ -57,19 +57,19 @@ export const recordings: Command = {
             )
             .join('\n') || '(none)',
       );
-      c.close();
+      await c.close();
       return 0;
     }
     if (sub === 'show') {
       if (!id) throw new UsageError('show needs a recording ID');
-      const c = openCatalog(values);
-      const r = c.getRecording(id);
+      const c = await openCatalog(values);
+      const r = await c.getRecording(id);
       if (!r) {
         process.stderr.write(`dialplan-companion recordings: no recording ${id}\n`);
-        c.close();
+        await c.close();
         return 1;
       }
-      const deliveries = c.deliveriesOf(id);
+      const deliveries = await c.deliveriesOf(id);
       out(json, { ...r, deliveries }, () =>
         [
           ...Object.entries(r).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`),
@@ -80,7 +80,7 @@ export const recordings: Command = {
           ),
         ].join('\n'),
       );
-      c.close();
+      await c.close();
       return 0;
     }
     throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: list or show)`);
@@ -110,25 +110,25 @@ retry puts dead (or waiting) deliveries back in the queue now; the running servi
       const status = sub === 'dead' ? 'dead' : (values.status as string | undefined);
       if (status && !['pending', 'sending', 'delivered', 'dead'].includes(status))
         throw new UsageError(`--status must be pending, sending, delivered or dead, got "${status}"`);
-      const c = openCatalog(values);
-      const rows = c.listDeliveries(status as Delivery['status'] | undefined, 500);
+      const c = await openCatalog(values);
+      const rows = await c.listDeliveries(status as Delivery['status'] | undefined, 500);
       out(json, rows, () => rows.map(line).join('\n') || '(none)');
-      c.close();
+      await c.close();
       return 0;
     }
     if (sub === 'retry') {
       if (!ids.length || ids.some((i) => !/^\d+$/.test(i)))
         throw new UsageError('retry needs one or more delivery numbers (see deliveries list)');
-      const c = openCatalog(values);
+      const c = await openCatalog(values);
       let failed = 0;
       for (const i of ids) {
-        if (c.retryDelivery(Number(i))) process.stdout.write(`#${i} queued again\n`);
+        if (await c.retryDelivery(Number(i))) process.stdout.write(`#${i} queued again\n`);
         else {
           failed++;
           process.stderr.write(`#${i}: no such delivery waiting or dead (delivered ones are not sent again)\n`);
         }
       }
-      c.close();
+      await c.close();
       return failed ? 1 : 0;
     }
     throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected: list, dead or retry)`);

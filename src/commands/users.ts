@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { loadConfig } from '../config';
+import { catalogLocation, loadConfig } from '../config';
 import { Catalog, UserError, MIN_PASSWORD, ROLES, parseExtensions, type AuditAction, type Role } from '../recordings';
 import { UsageError, type Command } from './command';
 
@@ -58,15 +58,15 @@ Options:
     if (sub !== 'list' && !name) throw new UsageError(`${sub} needs a user NAME`);
     const role = roleOf(values);
     const cfg = loadConfig({ file: values.config as string | undefined });
-    mkdirSync(dirname(cfg.recordings.catalogFile), { recursive: true });
-    const c = new Catalog(cfg.recordings.catalogFile);
+    if (!cfg.recordings.databaseUrl) mkdirSync(dirname(cfg.recordings.catalogFile), { recursive: true });
+    const c = await Catalog.open(catalogLocation(cfg));
     const audit = (action: AuditAction, detail?: string) =>
       c.audit.record({ actor: 'cli', action, target: name!, remote: `unix:${userInfo().username}`, detail });
     try {
       const extensions = values.extensions === undefined ? undefined : parseExtensions(values.extensions as string);
       switch (sub) {
         case 'list': {
-          const list = c.users.list();
+          const list = await c.users.list();
           process.stdout.write(
             values.json
               ? `${JSON.stringify(list)}\n`
@@ -75,32 +75,32 @@ Options:
           return 0;
         }
         case 'remove':
-          if (!c.users.remove(name!)) throw new UserError(`username: no user '${name}'`);
-          audit('user_remove');
+          if (!(await c.users.remove(name!))) throw new UserError(`username: no user '${name}'`);
+          await audit('user_remove');
           process.stdout.write(`removed ${name} (their sessions ended)\n`);
           return 0;
         case 'disable':
         case 'enable':
-          c.users.setDisabled(name!, sub === 'disable');
-          audit(sub === 'disable' ? 'user_disable' : 'user_enable');
+          await c.users.setDisabled(name!, sub === 'disable');
+          await audit(sub === 'disable' ? 'user_disable' : 'user_enable');
           process.stdout.write(`${sub}d ${name}${sub === 'disable' ? ' (their sessions ended)' : ''}\n`);
           return 0;
         case 'set': {
           if (role === undefined && extensions === undefined) throw new UsageError('set needs --role and/or --extensions');
-          const u = c.users.set(name!, { role, extensions });
-          audit('user_set', `${u.role} ${u.extensions.join(',')}`);
+          const u = await c.users.set(name!, { role, extensions });
+          await audit('user_set', `${u.role} ${u.extensions.join(',')}`);
           process.stdout.write(`${name}: ${u.role}${u.extensions.length ? `, extensions ${u.extensions.join(',')}` : ''}\n`);
           return 0;
         }
         case 'add': {
           const u = await c.users.add(name!, readPassword(values), { role, extensions });
-          audit('user_add', u.role);
+          await audit('user_add', u.role);
           process.stdout.write(`added ${name} (${u.role}${u.extensions.length ? `, extensions ${u.extensions.join(',')}` : ''})\n`);
           return 0;
         }
         default: {
           await c.users.setPassword(name!, readPassword(values));
-          audit('user_password');
+          await audit('user_password');
           process.stdout.write(`password changed for ${name} (their sessions ended)\n`);
           return 0;
         }
@@ -112,7 +112,7 @@ Options:
       }
       throw e;
     } finally {
-      c.close();
+      await c.close();
     }
   },
 };

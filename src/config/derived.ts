@@ -45,3 +45,17 @@ export function cpaSettings(cfg: Config): { params: CpaParams | undefined; confi
   if (problems.length) throw new ConfigError(problems);
   return { params, configs };
 }
+
+/** Where the catalog is: the PostgreSQL URL when set, else the SQLite file. */
+export function catalogLocation(cfg: Config): string {
+  return cfg.recordings.databaseUrl ?? cfg.recordings.catalogFile;
+}
+
+/**
+ * The instance name the recorder, outbox and retention keep to: only with a shared (PostgreSQL) catalog,
+ * where other companions' files are on other disks. With SQLite there is one companion, and a renamed host
+ * must not strand its own undelivered recordings.
+ */
+export function sharedNode(cfg: Config): string | undefined {
+  return cfg.recordings.databaseUrl ? cfg.instance : undefined;
+}

@@ -87,6 +87,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'DC_TRUST_PROXY', path: ['portal', 'trustProxy'], type: 'list' },
   { env: 'DC_WEBHOOK_MODE', path: ['transport', 'webhookMode'], type: 'string' },
   { env: 'DC_CATALOG_FILE', path: ['recordings', 'catalogFile'], type: 'string' },
+  { env: 'DC_DATABASE_URL', path: ['recordings', 'databaseUrl'], type: 'string', secret: true },
+  { env: 'DC_INSTANCE', path: ['instance'], type: 'string' },
   { env: 'DC_TRANSPORT_FORMAT', path: ['transport', 'format'], type: 'string' },
   { env: 'DC_WEBHOOK_URL', path: ['transport', 'webhookUrl'], type: 'string' },
   { env: 'DC_WEBHOOK_SECRET', path: ['transport', 'webhookSecret'], type: 'string', secret: true },

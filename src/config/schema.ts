@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DELIVERY_KINDS } from '../recordings/kinds';
 
@@ -19,6 +20,12 @@ const httpUrl = z
 
 export const configSchema = z
   .object({
+    // This companion's name among those sharing one database: on its recordings (whose disk holds the file
+    // until it is in the bucket) and its outages. The host name unless set.
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (up to 64, starting with a letter or digit)')
+      .default(() => hostname().slice(0, 64) || 'companion'),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -311,6 +318,13 @@ export const configSchema = z
         localDir: z.string().startsWith('/', 'must be an absolute path').default('/var/spool/asterisk/monitor'),
         // The catalog (SQLite, WAL). Its directory is created when missing.
         catalogFile: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dialplan-companion/catalog.sqlite'),
+        // PostgreSQL instead of the SQLite file (postgres://user:password@host:port/db): several companions
+        // share one catalog and one outbox. The catalog file's directory still holds local work files.
+        databaseUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+          .refine((u) => URL.canParse(u), 'not a valid URL')
+          .optional(),
         // Delete the audio (not the catalog row) this many days after cataloguing, once every delivery is
         // finished; 0 keeps recordings forever.
         retentionDays: z.number().min(0).max(36500).default(0),

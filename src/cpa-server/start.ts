@@ -6,11 +6,11 @@ import type { Catalog } from '../recordings';
 import { ERROR, ProtocolError, type SavedConfig } from './protocol';
 import { CpaServer } from './server';
 
-/** The store as the catalog backs it: synchronous, and it can list its names. */
+/** The store as the catalog backs it; it can list its names. */
 export interface CatalogConfigs {
-  get(key: string): SavedConfig | undefined;
-  set(key: string, config: SavedConfig): void;
-  keys(): string[];
+  get(key: string): Promise<SavedConfig | undefined>;
+  set(key: string, config: SavedConfig): Promise<void>;
+  keys(): Promise<string[]>;
 }
 
 /**
@@ -20,21 +20,21 @@ export interface CatalogConfigs {
 export function cpaConfigStore(cfg: Config, catalog: Catalog): CatalogConfigs {
   const file = cfg.cpa.configs;
   return {
-    get: (key) =>
+    get: async (key) =>
       Object.hasOwn(file, key) ? { params: file[key]!, log_voice: false, log_rtp_history: false } : catalog.cpaConfigs.get(key),
-    set: (key, config: SavedConfig) => {
+    set: async (key, config: SavedConfig) => {
       if (Object.hasOwn(file, key))
         throw new ProtocolError(
           ERROR.cannotSave,
           `configuration ${key} is defined in the configuration file (cpa.configs): change it there`,
         );
       try {
-        catalog.cpaConfigs.set(key, config);
+        await catalog.cpaConfigs.set(key, config);
       } catch (e) {
         throw new ProtocolError(ERROR.cannotSave, `configuration ${key} could not be saved: ${(e as Error).message}`);
       }
     },
-    keys: () => [...Object.keys(file), ...catalog.cpaConfigs.list().map((x) => x.key)],
+    keys: async () => [...Object.keys(file), ...(await catalog.cpaConfigs.list()).map((x) => x.key)],
   };
 }
 

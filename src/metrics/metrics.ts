@@ -10,9 +10,9 @@ export interface MetricSources {
   activeCalls(): number;
   activeTaps(): number;
   rtp(): { packets: number; lost: number; malformed: number };
-  deliveries(): Record<'pending' | 'sending' | 'delivered' | 'dead', number>;
+  deliveries(): Promise<Record<'pending' | 'sending' | 'delivered' | 'dead', number>>;
   targets(): { name: string; kind: string; up: boolean | undefined }[];
-  outages(): { target: string; n: number }[];
+  outages(): Promise<{ target: string; n: number }[]>;
 }
 
 export class Metrics {
@@ -94,8 +94,8 @@ export class Metrics {
       help: 'Deliveries in the outbox, by status',
       labelNames: ['status'],
       registers: r,
-      collect: gauge((g) => {
-        for (const [status, n] of Object.entries(src.deliveries())) g.set({ status }, n);
+      collect: gauge(async (g) => {
+        for (const [status, n] of Object.entries(await src.deliveries())) g.set({ status }, n);
       }),
     });
     new Gauge({
@@ -113,9 +113,10 @@ export class Metrics {
       help: 'Outages opened, by target (kept in the catalog: they survive restarts)',
       labelNames: ['target'],
       registers: r,
-      collect: counter((c) => {
+      collect: counter(async (c) => {
+        const outages = await src.outages();
         c.reset();
-        for (const o of src.outages()) c.inc({ target: o.target }, o.n);
+        for (const o of outages) c.inc({ target: o.target }, o.n);
       }),
     });
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_seconds, ...
@@ -132,14 +133,15 @@ export function watchCalls(m: Metrics, stasis: EventEmitter): void {
   stasis.on('call-ended', (s: { outcome: string }) => m.calls.inc({ outcome: s.outcome }));
 }
 
-// prom-client calls collect() with the metric as `this`.
-function gauge(fn: (g: Gauge) => void) {
-  return function (this: Gauge) {
-    fn(this);
+// prom-client calls collect() with the metric as `this`, and awaits it (the catalog's counts are queries). A
+// catalog that does not answer leaves the last values: a scrape during a database restart still succeeds.
+function gauge(fn: (g: Gauge) => void | Promise<void>) {
+  return async function (this: Gauge) {
+    await Promise.resolve(fn(this)).catch(() => undefined);
   };
 }
-function counter(fn: (c: Counter) => void) {
-  return function (this: Counter) {
-    fn(this);
+function counter(fn: (c: Counter) => void | Promise<void>) {
+  return async function (this: Counter) {
+    await Promise.resolve(fn(this)).catch(() => undefined);
   };
 }

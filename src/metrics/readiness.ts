@@ -2,8 +2,8 @@ import { statfsSync } from 'node:fs';
 
 export interface ReadinessSources {
   ariConnected(): boolean;
-  /** Throws with the reason when the catalog cannot take a write. */
-  catalogWritable(): void;
+  /** Rejects with the reason when the catalog cannot take a write. */
+  catalogWritable(): Promise<void>;
   /** Directories that must keep free space: the recordings (MixMonitor's) and the catalog's. */
   dirs: string[];
   minFreeBytes: number;
@@ -12,11 +12,16 @@ export interface ReadinessSources {
 }
 
 /** /readyz: what must hold for the service to do its job; each problem named. */
-export function readiness(s: ReadinessSources): { ok: boolean; problems: string[] } {
+export async function readiness(s: ReadinessSources): Promise<{ ok: boolean; problems: string[] }> {
   const problems: string[] = [];
   if (!s.ariConnected()) problems.push('ARI: not connected to Asterisk');
   try {
-    s.catalogWritable();
+    // Bounded: a database that does not answer is a problem to report, not a /readyz that hangs.
+    let cap: NodeJS.Timeout | undefined;
+    await Promise.race([
+      s.catalogWritable(),
+      new Promise((_, reject) => (cap = setTimeout(() => reject(new Error('no answer within 2 s')), 2000))),
+    ]).finally(() => clearTimeout(cap));
   } catch (e) {
     problems.push(`catalog: not writable: ${(e as Error).message}`);
   }

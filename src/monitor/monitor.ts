@@ -33,6 +33,8 @@ export interface MonitorOptions {
   failuresToDown: number;
   /** Sends the "restored" alert; a rejection leaves it for the next round. */
   alert?: (restored: Outage[]) => Promise<void>;
+  /** This companion's instance name: written on its outages; companions sharing a catalog keep their own. */
+  instance?: string;
 }
 
 interface State {
@@ -42,7 +44,7 @@ interface State {
   firstFailureAt: Date | undefined;
   lastCheck: Date | undefined;
   lastError: string | undefined;
-  outageId: number | undefined;
+  outage: Outage | undefined;
 }
 
 /**
@@ -56,37 +58,49 @@ export class ConnectivityMonitor extends EventEmitter {
   private running: Promise<void> | undefined;
   private stopped = true;
 
+  private resumed = false;
+
   constructor(private readonly o: MonitorOptions) {
     super();
-    const ongoing = new Map(o.outages.ongoing().map((x) => [x.target, x]));
-    this.states = o.targets.map((target) => {
-      // An outage that was going on when the service stopped continues (same row, same start).
-      const open = ongoing.get(target.name);
-      ongoing.delete(target.name);
-      return {
-        target,
-        up: open ? false : undefined,
-        failures: open ? o.failuresToDown : 0,
-        firstFailureAt: undefined,
-        lastCheck: undefined,
-        lastError: open?.error,
-        outageId: open?.id,
-      };
-    });
+    this.states = o.targets.map((target) => ({
+      target,
+      up: undefined,
+      failures: 0,
+      firstFailureAt: undefined,
+      lastCheck: undefined,
+      lastError: undefined,
+      outage: undefined,
+    }));
+  }
+
+  /** An outage that was going on when this instance stopped continues (same row, same start). */
+  private async resume(): Promise<void> {
+    const ongoing = new Map((await this.o.outages.ongoing(this.o.instance)).map((x) => [x.target, x]));
+    for (const s of this.states) {
+      const open = ongoing.get(s.target.name);
+      ongoing.delete(s.target.name);
+      if (!open) continue;
+      Object.assign(s, { up: false, failures: this.o.failuresToDown, lastError: open.error, outage: open });
+    }
     // Targets no longer configured: their outages end now (nobody watches them any more).
     for (const stale of ongoing.values()) {
-      o.outages.close(stale.id, new Date());
-      o.outages.markAlerted([stale.id], new Date());
+      await this.o.outages.close(stale.id, new Date());
+      await this.o.outages.markAlerted([stale.id], new Date());
     }
+    this.resumed = true;
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
     const loop = () => {
-      this.running = this.round().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
-      });
+      this.running = this.round()
+        .catch((e: unknown) =>
+          this.o.log.warn({ err: (e as Error).message }, 'connectivity round could not reach the catalog; next round retries'),
+        )
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
+        });
     };
     loop();
   }
@@ -104,12 +118,13 @@ export class ConnectivityMonitor extends EventEmitter {
       up: s.up,
       lastCheck: s.lastCheck?.toISOString(),
       lastError: s.lastError,
-      outage: s.outageId !== undefined ? this.o.outages.get(s.outageId) : undefined,
+      outage: s.outage,
     }));
   }
 
   /** One round: every target checked at once, then pending alerts. */
   async round(): Promise<void> {
+    if (!this.resumed) await this.resume();
     await Promise.all(this.states.map((s) => this.check(s)));
     await this.sendAlerts();
   }
@@ -128,9 +143,9 @@ export class ConnectivityMonitor extends EventEmitter {
       s.failures = 0;
       s.firstFailureAt = undefined;
       s.lastError = undefined;
-      if (s.outageId !== undefined) {
-        const o = this.o.outages.close(s.outageId, s.lastCheck)!;
-        s.outageId = undefined;
+      if (s.outage !== undefined) {
+        const o = (await this.o.outages.close(s.outage.id, s.lastCheck)) ?? s.outage;
+        s.outage = undefined;
         log.info({ outage: o.id, durationMs: o.durationMs, since: o.startedAt }, 'connectivity restored');
         this.emit('restored', o);
       } else if (s.up === undefined) {
@@ -142,26 +157,27 @@ export class ConnectivityMonitor extends EventEmitter {
     s.failures++;
     s.firstFailureAt ??= at;
     s.lastError = error;
-    if (s.outageId !== undefined) {
-      this.o.outages.note(s.outageId, error);
+    if (s.outage !== undefined) {
+      await this.o.outages.note(s.outage.id, error);
+      s.outage = { ...s.outage, error: error.slice(0, 500) };
       return;
     }
     if (s.failures < this.o.failuresToDown) {
       log.debug({ err: error, failures: s.failures }, 'check failed');
       return;
     }
-    const o = this.o.outages.open(s.target.name, s.target.kind, s.firstFailureAt, error);
-    s.outageId = o.id;
+    const o = await this.o.outages.open(s.target.name, s.target.kind, s.firstFailureAt, error, this.o.instance);
+    s.outage = o;
     s.up = false;
     log.warn({ outage: o.id, err: error, since: o.startedAt }, 'connectivity lost');
     this.emit('down', o);
   }
 
   private async sendAlerts(): Promise<void> {
-    const pending = this.o.outages.unalerted();
+    const pending = await this.o.outages.unalerted(this.o.instance);
     if (!pending.length) return;
     if (!this.o.alert) {
-      this.o.outages.markAlerted(
+      await this.o.outages.markAlerted(
         pending.map((p) => p.id),
         new Date(),
       );
@@ -169,7 +185,7 @@ export class ConnectivityMonitor extends EventEmitter {
     }
     try {
       await this.o.alert(pending);
-      this.o.outages.markAlerted(
+      await this.o.outages.markAlerted(
         pending.map((p) => p.id),
         new Date(),
       );
@@ -196,10 +212,10 @@ export function restoredMail(restored: Outage[], host: string): { subject: strin
       ? `Restored: ${first.target} was down for ${humanDuration(first.durationMs ?? 0)}`
       : `Restored: ${restored.length} connections (${restored.map((r) => r.target).join(', ')})`.slice(0, 200);
   const text = [
-    `dialplan-companion on ${host}: connectivity restored.`,
+    `dialplan-companion ${host}: connectivity restored.`,
     '',
     ...restored.flatMap((r) => [
-      `${r.target} (${r.kind})`,
+      `${r.target} (${r.kind}${r.instance ? `, seen from ${r.instance}` : ''})`,
       `  down from ${r.startedAt} to ${r.endedAt}: ${humanDuration(r.durationMs ?? 0)}`,
       `  last error: ${r.error}`,
       '',

@@ -21,13 +21,15 @@ export function startMonitor(
   watch: Omit<MonitorConfig, 'smtp'> & { mailRoutes: boolean },
   outages: OutageLog,
   log: Logger,
+  instance?: string,
 ): ConnectivityMonitor {
   const alertMailer = s.alertTo ? mailer(s.smtp) : undefined;
   const targets = monitorTargets({ ...watch, smtp: watch.mailRoutes || s.alertTo ? { host: s.smtp.host, port: s.smtp.port } : undefined });
-  const host = hostname();
+  const host = instance ?? hostname();
   const monitor = new ConnectivityMonitor({
     targets,
     outages,
+    instance,
     log,
     intervalMs: s.intervalMs,
     timeoutMs: s.timeoutMs,
@@ -67,6 +69,7 @@ export function startMonitorFor(cfg: Config, outages: OutageLog, log: Logger): {
     },
     outages,
     log.child({ module: 'monitor' }),
+    cfg.instance,
   );
   return { monitor, stop: () => monitor.stop() };
 }

@@ -27,12 +27,11 @@ export function adminRouter(o: AdminOptions): Router {
   const audit = auditOf(o);
   const post = (path: string, h: (req: Request, res: Response) => void | Promise<void>) => r.post(path, admins, form, csrf, h);
   const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
-  const deliveryOf = (req: Request) => (ID.test(String(req.params.id)) ? o.catalog.getDelivery(Number(req.params.id)) : undefined);
+  const deliveryOf = async (req: Request) => (ID.test(String(req.params.id)) ? o.catalog.getDelivery(Number(req.params.id)) : undefined);
   const field = (req: Request, k: string) => (typeof body(req)[k] === 'string' ? (body(req)[k] as string) : '');
 
-  const deliveriesPage = (v: Viewer, state: (typeof STATES)[number], notice?: string) => {
-    const counts = o.catalog.deliveryStateCounts();
-    const rows = o.catalog.deliveriesIn(state);
+  const deliveriesPage = async (v: Viewer, state: (typeof STATES)[number], notice?: string) => {
+    const [counts, rows] = await Promise.all([o.catalog.deliveryStateCounts(), o.catalog.deliveriesIn(state)]);
     const tabs = STATES.map((s) =>
       s === state ? `<strong>${s} (${counts[s]})</strong>` : `<a href="/admin/deliveries?state=${s}">${s} (${counts[s]})</a>`,
     ).join(' ');
@@ -59,7 +58,7 @@ export function adminRouter(o: AdminOptions): Router {
     );
   };
 
-  r.get('/admin/deliveries', admins, (req, res) => {
+  r.get('/admin/deliveries', admins, async (req, res) => {
     const state = String(req.query.state ?? 'failing');
     if (!(STATES as readonly string[]).includes(state))
       return res.status(400).json({ ok: false, error: `state: one of ${STATES.join(', ')}` });
@@ -71,13 +70,13 @@ export function adminRouter(o: AdminOptions): Router {
         : req.query.done === 'retried-dead' && num('n')
           ? `${num('n')} dead deliveries queued again.`
           : undefined;
-    html(res, 200, deliveriesPage(viewer(sessionOf(res)), state as (typeof STATES)[number], notice));
+    html(res, 200, await deliveriesPage(viewer(sessionOf(res)), state as (typeof STATES)[number], notice));
   });
 
-  r.get('/admin/deliveries/:id', admins, (req, res) => {
-    const d = deliveryOf(req);
+  r.get('/admin/deliveries/:id', admins, async (req, res) => {
+    const d = await deliveryOf(req);
     if (!d) return res.status(404).json({ ok: false, error: 'no such delivery' });
-    const attempts = o.catalog.attemptsOf(d.id);
+    const attempts = await o.catalog.attemptsOf(d.id);
     const v = viewer(sessionOf(res));
     html(
       res,
@@ -96,30 +95,31 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     );
   });
 
-  post('/admin/deliveries/:id/retry', (req, res) => {
-    const d = deliveryOf(req);
+  post('/admin/deliveries/:id/retry', async (req, res) => {
+    const d = await deliveryOf(req);
     if (!d) return void res.status(404).json({ ok: false, error: 'no such delivery' });
-    if (!o.catalog.retryDelivery(d.id))
+    if (!(await o.catalog.retryDelivery(d.id)))
       return void res.status(409).json({ ok: false, error: `delivery #${d.id} is ${d.status}: only dead or pending ones are retried` });
-    audit(req, sessionOf(res).username, 'delivery_retry', String(d.id), `${d.route} of ${d.recordingId}, was ${d.status}`);
+    await audit(req, sessionOf(res).username, 'delivery_retry', String(d.id), `${d.route} of ${d.recordingId}, was ${d.status}`);
     o.log.info({ delivery: d.id, by: sessionOf(res).username }, 'delivery retried from the portal');
     res.redirect(303, `/admin/deliveries?state=${d.status === 'dead' ? 'dead' : 'failing'}&done=retried&id=${d.id}`);
   });
 
-  post('/admin/deliveries/retry-dead', (req, res) => {
-    const n = o.catalog.retryAllDead();
-    audit(req, sessionOf(res).username, 'delivery_retry_dead', undefined, `${n} deliveries`);
+  post('/admin/deliveries/retry-dead', async (req, res) => {
+    const n = await o.catalog.retryAllDead();
+    await audit(req, sessionOf(res).username, 'delivery_retry_dead', undefined, `${n} deliveries`);
     res.redirect(303, `/admin/deliveries?state=dead&done=retried-dead&n=${n}`);
   });
 
-  const usersPage = (v: Viewer, notice?: { ok: boolean; text: string }) => {
-    const list = o.catalog.users.list();
+  const usersPage = async (v: Viewer, notice?: { ok: boolean; text: string }) => {
+    const list = await o.catalog.users.list();
+    const sessions = await Promise.all(list.map((u) => o.catalog.sessions.countOf(u.username)));
     const roleSelect = (cur?: Role) =>
       `<select name="role">${ROLES.map((x) => `<option${x === cur ? ' selected' : ''}>${x}</option>`).join('')}</select>`;
     const rows = list
-      .map((u) => {
+      .map((u, i) => {
         const n = encodeURIComponent(u.username);
-        return `<tr data-user="${esc(u.username)}"><td>${esc(u.username)}${u.disabled ? ' <span class="muted">(disabled)</span>' : ''}</td><td><form class="inline" method="post" action="/admin/users/${n}">${csrfField(v)}${roleSelect(u.role)}<input name="extensions" value="${esc(u.extensions.join(','))}" placeholder="2001,2002" size="14"><button class="small" type="submit">Save</button></form></td><td>${o.catalog.sessions.countOf(u.username)}</td><td><form class="inline" method="post" action="/admin/users/${n}/${u.disabled ? 'enable' : 'disable'}">${csrfField(v)}<button class="small" type="submit">${u.disabled ? 'Enable' : 'Disable'}</button></form> <form class="inline" method="post" action="/admin/users/${n}/password">${csrfField(v)}<input name="password" type="password" autocomplete="new-password" placeholder="new password" size="12"><button class="small" type="submit">Set password</button></form> <form class="inline" method="post" action="/admin/users/${n}/remove">${csrfField(v)}<button class="small" type="submit">Remove</button></form></td></tr>`;
+        return `<tr data-user="${esc(u.username)}"><td>${esc(u.username)}${u.disabled ? ' <span class="muted">(disabled)</span>' : ''}</td><td><form class="inline" method="post" action="/admin/users/${n}">${csrfField(v)}${roleSelect(u.role)}<input name="extensions" value="${esc(u.extensions.join(','))}" placeholder="2001,2002" size="14"><button class="small" type="submit">Save</button></form></td><td>${sessions[i]}</td><td><form class="inline" method="post" action="/admin/users/${n}/${u.disabled ? 'enable' : 'disable'}">${csrfField(v)}<button class="small" type="submit">${u.disabled ? 'Enable' : 'Disable'}</button></form> <form class="inline" method="post" action="/admin/users/${n}/password">${csrfField(v)}<input name="password" type="password" autocomplete="new-password" placeholder="new password" size="12"><button class="small" type="submit">Set password</button></form> <form class="inline" method="post" action="/admin/users/${n}/remove">${csrfField(v)}<button class="small" type="submit">Remove</button></form></td></tr>`;
       })
       .join('');
     return page(
@@ -140,10 +140,10 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     user_password: 'new password set (their sessions ended) for',
     user_remove: 'removed',
   };
-  r.get('/admin/users', admins, (req, res) => {
+  r.get('/admin/users', admins, async (req, res) => {
     const done = typeof req.query.done === 'string' ? DONE[req.query.done as AuditAction] : undefined;
     const who = typeof req.query.user === 'string' && USERNAME.test(req.query.user) ? req.query.user : '';
-    html(res, 200, usersPage(viewer(sessionOf(res)), done && who ? { ok: true, text: `${done} ${who}` } : undefined));
+    html(res, 200, await usersPage(viewer(sessionOf(res)), done && who ? { ok: true, text: `${done} ${who}` } : undefined));
   });
 
   /** A change to an account: UserError -> 400 with the page and the reason; success audited, then back to the list. */
@@ -153,9 +153,9 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
       await f();
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      return html(res, 400, usersPage(v, { ok: false, text: e.message }));
+      return html(res, 400, await usersPage(v, { ok: false, text: e.message }));
     }
-    audit(req, v.username, action, target);
+    await audit(req, v.username, action, target);
     o.log.info({ user: target, action, by: v.username }, 'portal account changed');
     res.redirect(303, `/admin/users?done=${action}&user=${encodeURIComponent(target)}`);
   };
@@ -186,12 +186,12 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     change(req, res, 'user_password', name(req), () => o.catalog.users.setPassword(name(req), field(req, 'password'))),
   );
   post('/admin/users/:name/remove', (req, res) =>
-    change(req, res, 'user_remove', name(req), () => {
-      if (!o.catalog.users.remove(name(req))) throw new UserError(`username: no user '${name(req)}'`);
+    change(req, res, 'user_remove', name(req), async () => {
+      if (!(await o.catalog.users.remove(name(req)))) throw new UserError(`username: no user '${name(req)}'`);
     }),
   );
 
-  r.get('/admin/audit', admins, (req, res) => {
+  r.get('/admin/audit', admins, async (req, res) => {
     const v = viewer(sessionOf(res));
     const q = req.query as Record<string, unknown>;
     const f: Record<string, string> = {};
@@ -202,7 +202,7 @@ ${d.status === 'dead' || d.status === 'pending' ? `<form method="post" action="/
     for (const k of ['from', 'to']) if (f[k] && !/^\d{4}-\d{2}-\d{2}$/.test(f[k]!)) return bad(`${k}: a date as YYYY-MM-DD`);
     if (f.before && !/^\d{1,15}$/.test(f.before)) return bad('before: use the links');
     const until = f.to ? new Date(Date.parse(`${f.to}T00:00:00Z`) + 86_400_000).toISOString() : undefined;
-    const rows = o.catalog.audit.list({
+    const rows = await o.catalog.audit.list({
       actor: f.actor,
       action: f.action as AuditAction | undefined,
       target: f.target,

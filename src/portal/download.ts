@@ -19,9 +19,9 @@ export interface DownloadOptions {
  */
 export function downloadRouter(o: DownloadOptions): Router {
   const r = express.Router();
-  r.get('/recordings/:id/download', (req, res) => {
+  r.get('/recordings/:id/download', async (req, res) => {
     const id = req.params.id;
-    const s = o.session ? currentSession(o.session, o.catalog, req) : undefined;
+    const s = o.session ? await currentSession(o.session, o.catalog, req) : undefined;
     // A signed link is a capability of its own: it works for whoever holds it, logged in as anyone or not.
     const signed = req.query.sig !== undefined || !s;
     if (signed) {
@@ -31,9 +31,9 @@ export function downloadRouter(o: DownloadOptions): Router {
           .status(v === 'expired' ? 410 : 403)
           .json({ ok: false, error: v === 'expired' ? 'this link has expired' : 'bad or missing signature' });
     }
-    const rec = o.catalog.getRecording(id);
+    const rec = await o.catalog.getRecording(id);
     if (!rec || (!signed && s && !canSee(s, rec))) return res.status(404).json({ ok: false, error: 'no such recording' });
-    o.catalog.audit.record({
+    await o.catalog.audit.record({
       actor: signed ? `signed link${s ? ` (${s.username})` : ''}` : s!.username,
       action: 'download',
       target: rec.id,

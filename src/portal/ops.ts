@@ -10,14 +10,14 @@ export interface OpsOptions {
   /** Bearer token for everyone else (none: only allowFrom). */
   metricsToken?: string;
   /** /readyz's checks. */
-  ready?: () => { ok: boolean; problems: string[] };
+  ready?: () => Promise<{ ok: boolean; problems: string[] }>;
 }
 
 /** /metrics (Prometheus text format) and /readyz (200, or 503 with what is wrong); /healthz stays liveness. */
 export function opsRouter(o: OpsOptions): Router {
   const r = express.Router();
-  r.get('/readyz', (_req, res) => {
-    const s = o.ready?.() ?? { ok: true, problems: [] };
+  r.get('/readyz', async (_req, res) => {
+    const s = (await o.ready?.()) ?? { ok: true, problems: [] };
     res.status(s.ok ? 200 : 503).json(s);
   });
   r.get('/metrics', async (req, res) => {

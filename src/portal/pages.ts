@@ -79,10 +79,10 @@ export function pagesRouter(o: PagesOptions): Router {
   // Only local paths: a login link must not send the user to another site afterwards.
   const safeNext = (v: unknown) => (typeof v === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(v) ? v : '/recordings');
 
-  r.get('/login', (req, res) => {
+  r.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
     // Only a session that is live (its user enabled) counts: a dead cookie is cleared, never bounced back here.
-    if (currentSession(o.session, o.catalog, req)) return res.redirect(303, next);
+    if (await currentSession(o.session, o.catalog, req)) return res.redirect(303, next);
     if (readCookie(req.headers.cookie, COOKIE)) res.append('set-cookie', clearedCookie(o.session));
     html(res, 200, loginPage(req, res, next));
   });
@@ -112,39 +112,35 @@ export function pagesRouter(o: PagesOptions): Router {
     });
     if (!user) {
       admitted.failed();
-      audit(req, username, 'login_failed');
+      await audit(req, username, 'login_failed');
       o.log.warn({ username, remote: who }, 'portal login failed');
       return html(res, 401, loginPage(req, res, next, 'Wrong user name or password.'));
     }
     admitted.succeeded();
-    const s = o.catalog.sessions.create(user.username, who);
-    audit(req, user.username, 'login', undefined, user.role);
+    const s = await o.catalog.sessions.create(user.username, who);
+    await audit(req, user.username, 'login', undefined, user.role);
     o.log.info({ username: user.username, role: user.role, remote: who }, 'portal login');
     res.append('set-cookie', sessionCookie(o.session, s.id)).redirect(303, next);
   });
 
   const logoutCsrf = requireCsrf(o.session);
-  r.post('/logout', express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 5 }), (req, res) => {
-    const s = currentSession(o.session, o.catalog, req);
+  r.post('/logout', express.urlencoded({ extended: false, limit: '1kb', parameterLimit: 5 }), async (req, res, next) => {
+    const s = await currentSession(o.session, o.catalog, req);
     // Already logged out (another tab did it): nothing to protect, just go to the login page.
     if (!s) return res.append('set-cookie', clearedCookie(o.session)).redirect(303, '/login');
     (res.locals as PortalLocals).session = s;
     logoutCsrf(req, res, () => {
-      o.catalog.sessions.end(readCookie(req.headers.cookie, COOKIE)!);
-      audit(req, s.username, 'logout');
-      res.append('set-cookie', clearedCookie(o.session)).redirect(303, '/login');
+      void (async () => {
+        await o.catalog.sessions.end(readCookie(req.headers.cookie, COOKIE)!);
+        await audit(req, s.username, 'logout');
+        res.append('set-cookie', clearedCookie(o.session)).redirect(303, '/login');
+      })().catch(next);
     });
   });
 
-  r.get('/recordings', anyone, (req, res) => {
+  r.get('/recordings', anyone, async (req, res) => {
     const s = sessionOf(res);
-    const agents =
-      s.role === 'agent'
-        ? undefined
-        : o.catalog.users
-            .list()
-            .filter((u) => u.role === 'agent')
-            .map((u) => u.username);
+    const agents = s.role === 'agent' ? undefined : (await o.catalog.users.list()).filter((u) => u.role === 'agent').map((u) => u.username);
     const fail = (message: string) =>
       html(
         res,
@@ -162,11 +158,11 @@ export function pagesRouter(o: PagesOptions): Router {
       if (q.agent) return fail('agent: only supervisors and admins search by agent');
       q.query.extensions = s.extensions;
     } else if (q.agent) {
-      const a = o.catalog.users.get(q.agent);
+      const a = await o.catalog.users.get(q.agent);
       if (!a || a.role !== 'agent') return fail(`agent: no agent '${q.agent}'`);
       q.query.extensions = a.extensions;
     }
-    const rows = o.catalog.listRecordings(q.query);
+    const rows = await o.catalog.listRecordings(q.query);
     const more = rows.length > PAGE_SIZE;
     const shown = rows.slice(0, PAGE_SIZE);
     const sort = q.query.sort ?? 'date';
@@ -184,9 +180,9 @@ export function pagesRouter(o: PagesOptions): Router {
   });
 
   /** The recording of :id if this user may see it; otherwise 404, the same as for an id that does not exist. */
-  const recordingOr404 = (req: Request, res: Response): Recording | undefined => {
+  const recordingOr404 = async (req: Request, res: Response): Promise<Recording | undefined> => {
     const id = String(req.params.id);
-    const rec = /^rec_[A-Za-z0-9_-]{1,40}$/.test(id) ? o.catalog.getRecording(id) : undefined;
+    const rec = /^rec_[A-Za-z0-9_-]{1,40}$/.test(id) ? await o.catalog.getRecording(id) : undefined;
     if (!rec || !canSee(sessionOf(res), rec)) {
       res.status(404).json({ ok: false, error: 'no such recording' });
       return undefined;
@@ -194,16 +190,16 @@ export function pagesRouter(o: PagesOptions): Router {
     return rec;
   };
 
-  r.get('/recordings/:id', anyone, (req, res) => {
-    const rec = recordingOr404(req, res);
+  r.get('/recordings/:id', anyone, async (req, res) => {
+    const rec = await recordingOr404(req, res);
     if (!rec) return;
     const s = sessionOf(res);
-    audit(req, s.username, 'recording_view', rec.id);
+    await audit(req, s.username, 'recording_view', rec.id);
     const started = rec.startedAt ? Date.parse(rec.startedAt) : NaN;
     const answered = rec.answeredAt ? Date.parse(rec.answeredAt) : NaN;
     const offsetMs = Number.isFinite(started) && Number.isFinite(answered) ? Math.max(0, answered - started) : 0;
     const placed = placeEvents(rec.cpaEvents, offsetMs, rec.durationMs);
-    const deliveries = o.catalog.deliveriesOf(rec.id);
+    const deliveries = await o.catalog.deliveriesOf(rec.id);
     const id = encodeURIComponent(rec.id);
     const picture = rec.purgedAt || rec.state === 'no_audio' ? undefined : rec.picture;
     const body = `<h1>${esc(rec.ani || 'anonymous')} &rarr; ${esc(rec.dnis)}</h1>
@@ -240,9 +236,9 @@ ${
     html(res, 200, page(`${rec.ani} -> ${rec.dnis}`, body, viewer(s)));
   });
 
-  r.get('/status', admins, (_req, res) => {
+  r.get('/status', admins, async (_req, res) => {
     const now = o.connectivity?.() ?? [];
-    const recent = o.catalog.outages.list({ limit: 50 });
+    const recent = await o.catalog.outages.list({ limit: 50 });
     const state = (up: boolean | undefined) =>
       up === undefined
         ? '<span class="badge">checking</span>'
@@ -261,12 +257,12 @@ ${
     html(res, 200, page('Connectivity', body, viewer(sessionOf(res))));
   });
 
-  r.get('/recordings/:id/audio', anyone, (req, res) => {
-    const rec = recordingOr404(req, res);
+  r.get('/recordings/:id/audio', anyone, async (req, res) => {
+    const rec = await recordingOr404(req, res);
     if (!rec) return;
     // A player asks for many ranges; the play is the request for the start (or the whole file).
     const range = req.headers.range;
-    if (!range || /^bytes=0-/.test(range)) audit(req, sessionOf(res).username, 'play', rec.id);
+    if (!range || /^bytes=0-/.test(range)) await audit(req, sessionOf(res).username, 'play', rec.id);
     sendAudio(o.root, rec, req, res, 'inline');
   });
 

@@ -57,7 +57,7 @@ export function clientAddress(req: Request, trustProxy: string[]): string {
   return hops[0] ?? peer;
 }
 
-export function currentSession(o: SessionOptions, catalog: Catalog, req: Request): Session | undefined {
+export async function currentSession(o: SessionOptions, catalog: Catalog, req: Request): Promise<Session | undefined> {
   const id = readCookie(req.headers.cookie, COOKIE);
   return id ? catalog.sessions.resolve(id, o) : undefined;
 }
@@ -72,8 +72,8 @@ export function canSee(s: Session, rec: Recording): boolean {
  * afterwards, anything else gets 401; a logged-in user without the role gets 403.
  */
 export function requireLogin(o: SessionOptions, catalog: Catalog, roles?: Role[]) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const s = currentSession(o, catalog, req);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const s = await currentSession(o, catalog, req);
     if (!s) {
       if (readCookie(req.headers.cookie, COOKIE)) res.append('set-cookie', clearedCookie(o));
       if (req.method === 'GET' && req.accepts(['html', 'json']) === 'html' && !/\/(audio|download)$/.test(req.path)) {

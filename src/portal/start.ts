@@ -58,7 +58,7 @@ export async function startPortalFor(
     },
   });
   // Sessions past their limits are refused when used; this removes the ones never used again.
-  const prune = setInterval(() => d.catalog.sessions.prune(session), 10 * 60_000);
+  const prune = setInterval(() => void d.catalog.sessions.prune(session).catch(() => undefined), 10 * 60_000);
   prune.unref();
   return {
     url: portal.url,

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './sql';
 
 // Who listened to what: recordings are personal data. Append-only from the service's side (no update or
 // delete statement exists here; retention of the trail is the database admin's decision).
@@ -48,18 +48,26 @@ export interface AuditQuery {
 type Row = { id: number; at: string; actor: string; action: string; target: string | null; remote: string | null; detail: string | null };
 
 export class AuditLog {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDb) {}
 
   record(
     e: Omit<AuditEntry, 'id' | 'at' | 'target' | 'remote' | 'detail'> & Partial<Pick<AuditEntry, 'target' | 'remote' | 'detail'>>,
     now = new Date(),
-  ): void {
-    this.db
-      .prepare('INSERT INTO audit (at, actor, action, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(now.toISOString(), e.actor.slice(0, 64), e.action, e.target ?? null, e.remote ?? null, e.detail?.slice(0, 500) ?? null);
+  ): Promise<void> {
+    return this.db
+      .run(
+        'INSERT INTO audit (at, actor, action, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?)',
+        now.toISOString(),
+        e.actor.slice(0, 64),
+        e.action,
+        e.target ?? null,
+        e.remote ?? null,
+        e.detail?.slice(0, 500) ?? null,
+      )
+      .then(() => undefined);
   }
 
-  list(q: AuditQuery = {}): AuditEntry[] {
+  async list(q: AuditQuery = {}): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (v: unknown, clause: string) => {
@@ -75,9 +83,7 @@ export class AuditLog {
     add(q.before, 'id < ?');
     args.push(Math.min(Math.max(q.limit ?? 100, 1), 1000));
     return (
-      this.db
-        .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-        .all(...args) as Row[]
-    ).map((r) => ({ ...r, action: r.action as AuditAction }));
+      await this.db.all<Row>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, ...args)
+    ).map((r) => ({ ...r, id: Number(r.id), action: r.action as AuditAction }));
   }
 }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './sql';
 
 // Named CPA configurations saved through the CPA server's set_cpa_params (tenant/name keys, the same
 // names as cpa.configs). In the catalog's database, so every instance that shares it sees them and they
@@ -11,24 +11,26 @@ export interface StoredCpaConfig {
 }
 
 export class CpaConfigTable {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDb) {}
 
-  get(key: string): StoredCpaConfig | undefined {
-    const r = this.db.prepare('SELECT config FROM cpa_configs WHERE key = ?').get(key) as { config: string } | undefined;
+  async get(key: string): Promise<StoredCpaConfig | undefined> {
+    const r = await this.db.get<{ config: string }>('SELECT config FROM cpa_configs WHERE key = ?', key);
     return r ? (JSON.parse(r.config) as StoredCpaConfig) : undefined;
   }
 
-  set(key: string, config: StoredCpaConfig, now = new Date()): void {
-    this.db
-      .prepare(
-        'INSERT INTO cpa_configs (key, config, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at',
-      )
-      .run(key, JSON.stringify(config), now.toISOString());
+  async set(key: string, config: StoredCpaConfig, now = new Date()): Promise<void> {
+    await this.db.run(
+      'INSERT INTO cpa_configs (key, config, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at',
+      key,
+      JSON.stringify(config),
+      now.toISOString(),
+    );
   }
 
-  list(): { key: string; updatedAt: string }[] {
-    return (this.db.prepare('SELECT key, updated_at FROM cpa_configs ORDER BY key').all() as { key: string; updated_at: string }[]).map(
-      (r) => ({ key: r.key, updatedAt: r.updated_at }),
-    );
+  async list(): Promise<{ key: string; updatedAt: string }[]> {
+    return (await this.db.all<{ key: string; updated_at: string }>('SELECT key, updated_at FROM cpa_configs ORDER BY key')).map((r) => ({
+      key: r.key,
+      updatedAt: r.updated_at,
+    }));
   }
 }

@@ -31,3 +31,5 @@ export type { RecorderOptions, CallStarted, SweepResult } from './registrar';
 export { RecordingMissingError } from './closed-wav';
 export type { RetentionOptions } from './retention';
 export { openWritableCatalog, CatalogUnavailableError } from './open-catalog';
+export { redactUrl, type Dialect, type SqlDb } from './sql';
+export { MIGRATIONS, postgresMigration } from './migrations';

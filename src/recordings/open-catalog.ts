@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Catalog } from './catalog';
+import { redactUrl } from './sql';
 
 /** The catalog cannot be used: the reason names the directory and the system's error, never a guess. */
 export class CatalogUnavailableError extends Error {
@@ -23,11 +24,22 @@ function describe(e: unknown): string {
 }
 
 /**
- * Opens the catalog for a service that will write to it: the directory is created, then proved writable by
+ * Opens the catalog for a service that will write to it. PostgreSQL: connected, migrated and not read-only.
+ * SQLite: the directory is created, then proved writable by
  * writing and syncing 64 KiB (a read-only mount or a full disk fails here with its real reason, not later
  * as "ENOENT" or a half-started service).
  */
-export function openWritableCatalog(file: string): Catalog {
+export async function openWritableCatalog(location: string, o: { onError?: (e: Error) => void } = {}): Promise<Catalog> {
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    try {
+      const catalog = await Catalog.open(location, o);
+      await catalog.checkWritable();
+      return catalog;
+    } catch (e) {
+      throw new CatalogUnavailableError(`catalog ${redactUrl(location)} cannot be opened: ${(e as Error).message}`);
+    }
+  }
+  const file = location;
   const dir = dirname(file);
   try {
     mkdirSync(dir, { recursive: true });
@@ -49,7 +61,7 @@ export function openWritableCatalog(file: string): Catalog {
     rmSync(probe, { force: true });
   }
   try {
-    return new Catalog(file);
+    return await Catalog.open(file);
   } catch (e) {
     throw new CatalogUnavailableError(`catalog ${file} cannot be opened: ${(e as Error).message}`);
   }

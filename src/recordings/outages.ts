@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './sql';
 
 // The connectivity monitor's log: one row per outage of one target, opened when it goes down, closed when
 // it answers again. Kept in the catalog's database so that an outage spanning a restart of the service is
@@ -13,9 +13,12 @@ export interface Outage {
   durationMs: number | null;
   error: string;
   alertedAt: string | null;
+  /** The companion instance that saw it (several may share one catalog, each with its own view). */
+  instance: string | null;
 }
 
 type Row = {
+  instance?: string | null;
   id: number;
   target: string;
   kind: string;
@@ -27,7 +30,7 @@ type Row = {
 };
 
 const toOutage = (r: Row): Outage => ({
-  id: r.id,
+  id: Number(r.id),
   target: r.target,
   kind: r.kind,
   startedAt: r.started_at,
@@ -35,60 +38,82 @@ const toOutage = (r: Row): Outage => ({
   durationMs: r.duration_ms,
   error: r.error,
   alertedAt: r.alerted_at,
+  instance: r.instance ?? null,
 });
 
-export class OutageLog {
-  constructor(private readonly db: Database.Database) {}
+// Rows from before instances were named (NULL) belong to whichever instance carries them on.
+const ofInstance = (instance?: string) => (instance === undefined ? '' : 'AND (instance = ? OR instance IS NULL)');
+const args = (instance?: string) => (instance === undefined ? [] : [instance]);
 
-  open(target: string, kind: string, startedAt: Date, error: string): Outage {
-    const r = this.db
-      .prepare('INSERT INTO outages (target, kind, started_at, error) VALUES (?, ?, ?, ?)')
-      .run(target, kind, startedAt.toISOString(), error.slice(0, 500));
-    return this.get(Number(r.lastInsertRowid))!;
+export class OutageLog {
+  constructor(private readonly db: SqlDb) {}
+
+  async open(target: string, kind: string, startedAt: Date, error: string, instance?: string): Promise<Outage> {
+    const r = await this.db.get<Row>(
+      'INSERT INTO outages (target, kind, started_at, error, instance) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      target,
+      kind,
+      startedAt.toISOString(),
+      error.slice(0, 500),
+      instance ?? null,
+    );
+    return toOutage(r!);
   }
 
   /** The latest error of a continuing outage (what an admin sees while it lasts). */
-  note(id: number, error: string): void {
-    this.db.prepare('UPDATE outages SET error = ? WHERE id = ? AND ended_at IS NULL').run(error.slice(0, 500), id);
+  async note(id: number, error: string): Promise<void> {
+    await this.db.run('UPDATE outages SET error = ? WHERE id = ? AND ended_at IS NULL', error.slice(0, 500), id);
   }
 
-  close(id: number, endedAt: Date): Outage | undefined {
-    const o = this.get(id);
+  async close(id: number, endedAt: Date): Promise<Outage | undefined> {
+    const o = await this.get(id);
     if (!o || o.endedAt) return o;
-    this.db
-      .prepare('UPDATE outages SET ended_at = ?, duration_ms = ? WHERE id = ?')
-      .run(endedAt.toISOString(), Math.max(0, endedAt.getTime() - Date.parse(o.startedAt)), id);
+    await this.db.run(
+      'UPDATE outages SET ended_at = ?, duration_ms = ? WHERE id = ? AND ended_at IS NULL',
+      endedAt.toISOString(),
+      Math.max(0, endedAt.getTime() - Date.parse(o.startedAt)),
+      id,
+    );
     return this.get(id);
   }
 
-  get(id: number): Outage | undefined {
-    const r = this.db.prepare('SELECT * FROM outages WHERE id = ?').get(id) as Row | undefined;
+  async get(id: number): Promise<Outage | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM outages WHERE id = ?', id);
     return r && toOutage(r);
   }
 
-  /** Outages still going on, by target (after a restart the monitor carries them on). */
-  ongoing(): Outage[] {
-    return (this.db.prepare('SELECT * FROM outages WHERE ended_at IS NULL ORDER BY id').all() as Row[]).map(toOutage);
+  /** Outages still going on, by target (after a restart the monitor carries them on); one instance's with `instance`. */
+  async ongoing(instance?: string): Promise<Outage[]> {
+    return (
+      await this.db.all<Row>(`SELECT * FROM outages WHERE ended_at IS NULL ${ofInstance(instance)} ORDER BY id`, ...args(instance))
+    ).map(toOutage);
   }
 
-  /** Ended outages whose "restored" alert has not been sent. */
-  unalerted(): Outage[] {
-    return (this.db.prepare('SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ORDER BY id').all() as Row[]).map(
-      toOutage,
-    );
+  /** Ended outages whose "restored" alert has not been sent (one instance's with `instance`). */
+  async unalerted(instance?: string): Promise<Outage[]> {
+    return (
+      await this.db.all<Row>(
+        `SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ${ofInstance(instance)} ORDER BY id`,
+        ...args(instance),
+      )
+    ).map(toOutage);
   }
 
-  markAlerted(ids: number[], at: Date): void {
-    const st = this.db.prepare('UPDATE outages SET alerted_at = ? WHERE id = ?');
-    this.db.transaction(() => ids.forEach((id) => st.run(at.toISOString(), id)))();
+  async markAlerted(ids: number[], at: Date): Promise<void> {
+    await this.db.tx(async (t) => {
+      for (const id of ids) await t.run('UPDATE outages SET alerted_at = ? WHERE id = ?', at.toISOString(), id);
+    });
   }
 
   /** Outages ever opened, per target (for the metrics). */
-  countByTarget(): { target: string; n: number }[] {
-    return this.db.prepare('SELECT target, COUNT(*) n FROM outages GROUP BY target').all() as { target: string; n: number }[];
+  async countByTarget(): Promise<{ target: string; n: number }[]> {
+    return (await this.db.all<{ target: string; n: number }>('SELECT target, COUNT(*) n FROM outages GROUP BY target')).map((r) => ({
+      target: r.target,
+      n: Number(r.n),
+    }));
   }
 
-  list(q: { since?: string; target?: string; limit?: number } = {}): Outage[] {
+  async list(q: { since?: string; target?: string; limit?: number } = {}): Promise<Outage[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.since) {
@@ -101,9 +126,10 @@ export class OutageLog {
     }
     args.push(Math.min(Math.max(q.limit ?? 100, 1), 10_000));
     return (
-      this.db
-        .prepare(`SELECT * FROM outages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`)
-        .all(...args) as Row[]
+      await this.db.all<Row>(
+        `SELECT * FROM outages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
+        ...args,
+      )
     ).map(toOutage);
   }
 }

@@ -48,6 +48,10 @@ export interface RegistrarOptions {
   /** How long MixMonitor may take to close the file after the hangup. */
   closeTimeoutMs?: number;
   onRegistered?: (r: Recording) => void;
+  /** With a shared catalog, this companion's instance: it completes and recovers only its own calls. */
+  node?: string;
+  /** This companion's instance name, written on every recording it catalogues (whose disk holds the file). */
+  writtenBy?: string;
 }
 
 /** A file named as Asterisk sees it (under asteriskDir) or as we do (under root), relative to the root. */
@@ -85,7 +89,7 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
           o.log.warn({ uniqueid: call.uniqueid, path: rel, err: e.message }, 'no call picture for this recording');
           return null;
         });
-  const rec = o.catalog.addRecording(
+  const rec = await o.catalog.addRecording(
     {
       uniqueid: call.uniqueid,
       linkedid: call.linkedid ?? null,
@@ -105,6 +109,7 @@ export async function registerRecording(o: RegistrarOptions, call: FinishedCall)
       state: noAudio ? 'no_audio' : 'complete',
       recovered: call.recovered ?? false,
       picture,
+      node: o.writtenBy ?? o.node ?? null,
     },
     routesFor(o.routes, call.dnis),
   );

@@ -28,9 +28,12 @@ export interface RecorderOptions extends RegistrarOptions {
 
 // <YYYYMMDD-HHMMSS>-<ANI>-<DNIS>-<uniqueid>.wav: the dialplan snippet's name, chosen so a file alone says
 // whose call it is (dialplan/extensions_custom.conf).
-const OUR_FILE = /^\d{8}-\d{6}-([0-9A-Za-z+]+)-(\d*)-(\d+\.\d+)\.wav$/;
+// The uniqueid carries Asterisk's systemname when one is set (several PBXs: "pbx1-1733059200.42").
+const OUR_FILE = /^\d{8}-\d{6}-([0-9A-Za-z+]+)-(\d*)-((?:[A-Za-z0-9_.-]+-)?\d+\.\d+)\.wav$/;
 // A file modified this recently may still be closing (its hangup registration may be on its way).
 const SETTLED_MS = 5000;
+// How long a call waits for its written-ahead row before it is dialled anyway.
+const WRITE_AHEAD_WAIT_MS = 2000;
 
 /**
  * Every recording of a call reaches the catalog once: written ahead when the call starts, completed at the
@@ -48,15 +51,35 @@ export class Recorder {
 
   constructor(private readonly o: RecorderOptions) {}
 
-  /** Write ahead: the call's row exists before it is dialled. Never throws (the call must go on). */
-  callStarted(c: CallStarted): void {
-    try {
-      this.o.catalog.beginRecording({ ...c, path: relativeRecordingPath(this.o, c.file), source: 'ari' });
-    } catch (e) {
+  /**
+   * Write ahead: the call's row exists before it is dialled. Never rejects (the call must go on), and waits at
+   * most `WRITE_AHEAD_WAIT_MS` for a database that is slow or away: the hangup catalogues the call anyway.
+   */
+  async callStarted(c: CallStarted): Promise<void> {
+    const log = (err: string) =>
       this.o.log.error(
-        { uniqueid: c.uniqueid, file: c.file, err: (e as Error).message },
+        { uniqueid: c.uniqueid, file: c.file, err },
         'call not written ahead in the catalog (the hangup will still catalogue it)',
       );
+    let cap: NodeJS.Timeout | undefined;
+    try {
+      const written = Promise.resolve()
+        .then(() =>
+          this.o.catalog.beginRecording({
+            ...c,
+            path: relativeRecordingPath(this.o, c.file),
+            source: 'ari',
+            node: this.o.writtenBy ?? this.o.node ?? null,
+          }),
+        )
+        .then(() => true);
+      written.catch((e: unknown) => log((e as Error).message));
+      const late = new Promise<false>((r) => (cap = setTimeout(() => r(false), WRITE_AHEAD_WAIT_MS)));
+      if (!(await Promise.race([written, late]))) log(`no answer from the catalog within ${WRITE_AHEAD_WAIT_MS} ms`);
+    } catch {
+      // logged above
+    } finally {
+      clearTimeout(cap);
     }
   }
 
@@ -68,8 +91,7 @@ export class Recorder {
       if (err instanceof RecordingMissingError || err instanceof PathOutsideRootError) {
         // Waiting will not bring it back: say so once, close a written-ahead row, no retries.
         this.o.log.warn(log, 'recording cannot be catalogued');
-        this.closeWithoutAudio(call, err.message);
-        return;
+        return this.closeWithoutAudio(call, err.message);
       }
       const last = attempt >= (this.o.maxAttempts ?? 10);
       if (last) this.o.log.error(log, 'recording not catalogued; the sweep will try again');
@@ -106,12 +128,12 @@ export class Recorder {
     }
   }
 
-  private closeWithoutAudio(call: FinishedCall, why: string): void {
+  private async closeWithoutAudio(call: FinishedCall, why: string): Promise<void> {
     if (!call.uniqueid) return;
     try {
-      const row = this.o.catalog.recordingOfCall(call.uniqueid);
+      const row = await this.o.catalog.recordingOfCall(call.uniqueid, this.o.node);
       if (row?.state !== 'recording') return;
-      this.o.catalog.addRecording(
+      await this.o.catalog.addRecording(
         {
           ...row,
           startedAt: null,
@@ -150,7 +172,7 @@ export class Recorder {
   private async doSweep(now: number): Promise<SweepResult> {
     const out: SweepResult = { completed: 0, recovered: 0, noAudio: 0 };
     const skip = (uniqueid: string | null) => !!uniqueid && (this.o.isActive(uniqueid) || this.inFlight.has(uniqueid));
-    for (const row of this.o.catalog.openRecordings()) {
+    for (const row of await this.o.catalog.openRecordings(10_000, this.o.node)) {
       if (this.stopping) return out;
       if (skip(row.uniqueid)) continue;
       const abs = join(this.o.root, row.path);
@@ -173,7 +195,7 @@ export class Recorder {
         if (rec?.state === 'no_audio') out.noAudio++;
         else if (rec) out.completed++;
       } else if (!(await exists(abs)) && now - Date.parse(row.createdAt) > (this.o.missingAfterMs ?? 120_000)) {
-        this.closeWithoutAudio(
+        await this.closeWithoutAudio(
           { uniqueid: row.uniqueid, ani: row.ani, dnis: row.dnis, file: abs, source: row.source },
           'the recording file never appeared',
         );
@@ -194,7 +216,7 @@ export class Recorder {
         if (!m) continue;
         const uniqueid = m[3]!;
         if (skip(uniqueid)) continue;
-        if (this.o.catalog.recordingOfCall(uniqueid)) {
+        if (await this.o.catalog.recordingOfCall(uniqueid, this.o.node)) {
           known.add(name);
           continue;
         }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './sql';
 import type { Role } from './users';
 
 // Portal sessions, server side: the cookie holds only a random id; the database holds its SHA-256 (a copy of
@@ -31,33 +31,38 @@ const TOUCH_EVERY_MS = 60_000;
 type Row = { username: string; role: string; extensions: string; csrf: string; created_at: number; last_seen_at: number };
 
 export class SessionStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDb) {}
 
   /** A new session; returns the cookie's id (never stored) and its CSRF token. */
-  create(username: string, remote: string, now = Date.now()): { id: string; csrf: string } {
+  async create(username: string, remote: string, now = Date.now()): Promise<{ id: string; csrf: string }> {
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(24).toString('base64url');
-    this.db
-      .prepare('INSERT INTO sessions (id_hash, username, csrf, created_at, last_seen_at, remote) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(hash(id), username, csrf, now, now, remote);
+    await this.db.run(
+      'INSERT INTO sessions (id_hash, username, csrf, created_at, last_seen_at, remote) VALUES (?, ?, ?, ?, ?, ?)',
+      hash(id),
+      username,
+      csrf,
+      now,
+      now,
+      remote,
+    );
     return { id, csrf };
   }
 
   /** The session of a cookie id if it is live and its user enabled; a dead one is deleted on the way. */
-  resolve(id: string, limits: SessionLimits, now = Date.now()): Session | undefined {
+  async resolve(id: string, limits: SessionLimits, now = Date.now()): Promise<Session | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
     const h = hash(id);
-    const r = this.db
-      .prepare(
-        `SELECT s.username, s.csrf, s.created_at, s.last_seen_at, u.role, u.extensions
-         FROM sessions s JOIN users u ON u.username = s.username AND u.disabled_at IS NULL WHERE s.id_hash = ?`,
-      )
-      .get(h) as Row | undefined;
+    const r = await this.db.get<Row>(
+      `SELECT s.username, s.csrf, s.created_at, s.last_seen_at, u.role, u.extensions
+       FROM sessions s JOIN users u ON u.username = s.username AND u.disabled_at IS NULL WHERE s.id_hash = ?`,
+      h,
+    );
     if (!r || now - r.last_seen_at > limits.idleMs || now - r.created_at > limits.absoluteMs) {
-      if (r) this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(h);
+      if (r) await this.db.run('DELETE FROM sessions WHERE id_hash = ?', h);
       return undefined;
     }
-    if (now - r.last_seen_at > TOUCH_EVERY_MS) this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, h);
+    if (now - r.last_seen_at > TOUCH_EVERY_MS) await this.db.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', now, h);
     return {
       username: r.username,
       role: r.role as Role,
@@ -68,22 +73,20 @@ export class SessionStore {
     };
   }
 
-  end(id: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hash(id));
+  async end(id: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE id_hash = ?', hash(id));
   }
 
-  endAllOf(username: string): number {
-    return this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
+  endAllOf(username: string): Promise<number> {
+    return this.db.run('DELETE FROM sessions WHERE username = ?', username);
   }
 
-  countOf(username: string): number {
-    return (this.db.prepare('SELECT COUNT(*) n FROM sessions WHERE username = ?').get(username) as { n: number }).n;
+  async countOf(username: string): Promise<number> {
+    return Number((await this.db.get<{ n: number }>('SELECT COUNT(*) n FROM sessions WHERE username = ?', username))?.n ?? 0);
   }
 
   /** Deletes sessions past either limit (run now and then; resolve() also refuses them). */
-  prune(limits: SessionLimits, now = Date.now()): number {
-    return this.db
-      .prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?')
-      .run(now - limits.idleMs, now - limits.absoluteMs).changes;
+  prune(limits: SessionLimits, now = Date.now()): Promise<number> {
+    return this.db.run('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?', now - limits.idleMs, now - limits.absoluteMs);
   }
 }

@@ -1,4 +1,4 @@
-import { routesOf, type Config } from '../config';
+import { routesOf, sharedNode, type Config } from '../config';
 import type { Logger } from '../log';
 import type { Catalog, Recording } from './catalog';
 import { Recorder } from './registrar';
@@ -23,8 +23,16 @@ export function startRecorder(
     onRegistered: d.onRegistered,
     isActive: d.isActive,
     recoverDays: rec.recoverFiles ? rec.recoverDays : -1,
+    node: sharedNode(cfg),
+    writtenBy: cfg.instance,
   });
-  const retention = startRetention({ catalog, root: rec.localDir, days: rec.retentionDays, log: d.log.child({ module: 'retention' }) });
+  const retention = startRetention({
+    catalog,
+    root: rec.localDir,
+    days: rec.retentionDays,
+    log: d.log.child({ module: 'retention' }),
+    node: sharedNode(cfg),
+  });
   return {
     recorder,
     sweeps: () => recorder.startSweeps(rec.recoverEveryMs),

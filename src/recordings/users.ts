@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { Sql, SqlDb } from './sql';
 
 // Portal accounts, next to the recordings they may see (same database, same migrations). Passwords are
 // stored as scrypt hashes with a per-user salt; never in clear, never reversible. A change that takes
@@ -87,7 +87,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 let decoy: Promise<string> | undefined;
 
 export class UserStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDb) {}
 
   /**
    * A new account. The first one may omit the role (it is the admin who set the service up); every later one
@@ -96,87 +96,92 @@ export class UserStore {
   async add(username: string, password: string, o: { role?: Role; extensions?: string[] } = {}, now = new Date()): Promise<PortalUser> {
     if (!USERNAME.test(username))
       throw new UserError('username: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter or digit)');
-    const role = o.role ?? (this.count() === 0 ? 'admin' : undefined);
+    const role = o.role ?? ((await this.count()) === 0 ? 'admin' : undefined);
     if (!role) throw new UserError(`role: give it (--role ${ROLES.join('|')}); only the first account defaults to admin`);
     if (!ROLES.includes(role)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
     const hash = await hashPassword(password);
     const ext = (o.extensions ?? []).join(',');
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO users (username, password_hash, created_at, role, extensions) VALUES (?, ?, ?, ?, ?)')
-      .run(username, hash, now.toISOString(), role, ext);
-    if (r.changes === 0) throw new UserError(`username: '${username}' already exists`);
-    return this.get(username)!;
+    const changed = await this.db.run(
+      'INSERT INTO users (username, password_hash, created_at, role, extensions) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING',
+      username,
+      hash,
+      now.toISOString(),
+      role,
+      ext,
+    );
+    if (changed === 0) throw new UserError(`username: '${username}' already exists`);
+    return (await this.get(username))!;
   }
 
   /** Role and/or extensions; the sessions stay (rights are read on every request). */
-  set(username: string, o: { role?: Role; extensions?: string[] }): PortalUser {
+  async set(username: string, o: { role?: Role; extensions?: string[] }): Promise<PortalUser> {
     if (o.role !== undefined && !ROLES.includes(o.role)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
-    const u = this.get(username);
-    if (!u) throw new UserError(`username: no user '${username}'`);
-    if (u.role === 'admin' && o.role && o.role !== 'admin' && !u.disabled && this.activeAdmins() === 1)
-      throw new UserError(`role: '${username}' is the last active admin`);
-    this.db
-      .prepare('UPDATE users SET role = ?, extensions = ? WHERE username = ?')
-      .run(o.role ?? u.role, (o.extensions ?? u.extensions).join(','), username);
-    return this.get(username)!;
+    return this.db.tx(async (t) => {
+      const u = await userOf(t, username);
+      if (!u) throw new UserError(`username: no user '${username}'`);
+      if (u.role === 'admin' && o.role && o.role !== 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
+        throw new UserError(`role: '${username}' is the last active admin`);
+      await t.run(
+        'UPDATE users SET role = ?, extensions = ? WHERE username = ?',
+        o.role ?? u.role,
+        (o.extensions ?? u.extensions).join(','),
+        username,
+      );
+      return (await userOf(t, username))!;
+    });
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     const hash = await hashPassword(password);
-    this.db.transaction(() => {
-      const r = this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
-      if (r.changes === 0) throw new UserError(`username: no user '${username}'`);
-      this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-    })();
+    await this.db.tx(async (t) => {
+      const changed = await t.run('UPDATE users SET password_hash = ? WHERE username = ?', hash, username);
+      if (changed === 0) throw new UserError(`username: no user '${username}'`);
+      await t.run('DELETE FROM sessions WHERE username = ?', username);
+    });
   }
 
   /** Disabled accounts cannot log in and their sessions end at once; enable() lets them log in again. */
-  setDisabled(username: string, disabled: boolean, now = new Date()): PortalUser {
-    return this.db.transaction(() => {
-      const u = this.get(username);
+  setDisabled(username: string, disabled: boolean, now = new Date()): Promise<PortalUser> {
+    return this.db.tx(async (t) => {
+      const u = await userOf(t, username);
       if (!u) throw new UserError(`username: no user '${username}'`);
-      if (disabled && u.role === 'admin' && !u.disabled && this.activeAdmins() === 1)
+      if (disabled && u.role === 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
         throw new UserError(`username: '${username}' is the last active admin`);
-      this.db.prepare('UPDATE users SET disabled_at = ? WHERE username = ?').run(disabled ? now.toISOString() : null, username);
-      if (disabled) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-      return this.get(username)!;
-    })();
+      await t.run('UPDATE users SET disabled_at = ? WHERE username = ?', disabled ? now.toISOString() : null, username);
+      if (disabled) await t.run('DELETE FROM sessions WHERE username = ?', username);
+      return (await userOf(t, username))!;
+    });
   }
 
-  remove(username: string): boolean {
-    return this.db.transaction(() => {
-      const u = this.get(username);
-      if (u?.role === 'admin' && !u.disabled && this.activeAdmins() === 1)
+  remove(username: string): Promise<boolean> {
+    return this.db.tx(async (t) => {
+      const u = await userOf(t, username);
+      if (u?.role === 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
         throw new UserError(`username: '${username}' is the last active admin`);
-      this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-      return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes > 0;
-    })();
+      await t.run('DELETE FROM sessions WHERE username = ?', username);
+      return (await t.run('DELETE FROM users WHERE username = ?', username)) > 0;
+    });
   }
 
-  list(): PortalUser[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map(toUser);
+  async list(): Promise<PortalUser[]> {
+    return (await this.db.all<UserRow>('SELECT * FROM users ORDER BY username')).map(toUser);
   }
 
-  get(username: string): PortalUser | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
-    return r && toUser(r);
+  get(username: string): Promise<PortalUser | undefined> {
+    return userOf(this.db, username);
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) n FROM users').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return Number((await this.db.get<{ n: number }>('SELECT COUNT(*) n FROM users'))?.n ?? 0);
   }
 
-  exists(username: string): boolean {
-    return this.db.prepare('SELECT 1 FROM users WHERE username = ? AND disabled_at IS NULL').get(username) !== undefined;
-  }
-
-  private activeAdmins(): number {
-    return (this.db.prepare(`SELECT COUNT(*) n FROM users WHERE role = 'admin' AND disabled_at IS NULL`).get() as { n: number }).n;
+  async exists(username: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 FROM users WHERE username = ? AND disabled_at IS NULL', username)) !== undefined;
   }
 
   /** The user when the password is right and the account enabled; undefined otherwise (in about the same time). */
   async check(username: string, password: string): Promise<PortalUser | undefined> {
-    const row = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', username);
     if (!row) {
       await verifyPassword(password, await (decoy ??= hashPassword(randomBytes(12).toString('base64url'))));
       return undefined;
@@ -184,4 +189,15 @@ export class UserStore {
     const ok = await verifyPassword(password, row.password_hash);
     return ok && row.disabled_at === null ? toUser(row) : undefined;
   }
+}
+
+async function userOf(t: Sql, username: string): Promise<PortalUser | undefined> {
+  const r = await t.get<UserRow>(`SELECT * FROM users WHERE username = ? ${t.forUpdate}`, username);
+  return r && toUser(r);
+}
+
+// The active admins' rows are locked by the transaction that may take the last one away: two admins demoting
+// each other at once on two companions cannot leave none (SQLite's write lock already serialises them).
+async function activeAdmins(t: Sql): Promise<number> {
+  return (await t.all(`SELECT username FROM users WHERE role = 'admin' AND disabled_at IS NULL ${t.forUpdate}`)).length;
 }

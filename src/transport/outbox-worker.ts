@@ -36,6 +36,8 @@ export interface OutboxOptions {
    * there is removed at start (without it, the system's temp directory, where a kill -9 leaves them).
    */
   workDir?: string;
+  /** This companion's instance name: it takes only deliveries whose audio it can read (its own recordings). */
+  node?: string;
   /** Every attempt's outcome (metrics); `sinceRegisteredMs` is the recording's age when it was delivered. */
   onAttempt?: (a: { kind: Delivery['kind']; outcome: 'delivered' | 'retry' | 'dead'; sinceRegisteredMs: number }) => void;
 }
@@ -58,6 +60,8 @@ export class OutboxWorker {
   private running = 0;
   private stopped = true;
   private readonly inflight = new Set<Promise<void>>();
+  private claiming: Promise<void> | undefined;
+  private claimFailing = false;
 
   constructor(private readonly o: OutboxOptions) {}
 
@@ -79,6 +83,7 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.claiming;
     await Promise.all(this.inflight);
   }
 
@@ -88,9 +93,28 @@ export class OutboxWorker {
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.claiming) return;
+    this.claiming = this.claim()
+      .then(
+        () => {
+          this.claimFailing = false;
+        },
+        (e: unknown) => {
+          // The database is away (restarting, unreachable): nothing is lost, the next poll tries again.
+          if (!this.claimFailing)
+            this.o.log.warn({ err: (e as Error).message }, 'outbox: cannot claim deliveries now; retrying every poll');
+          this.claimFailing = true;
+        },
+      )
+      .finally(() => {
+        this.claiming = undefined;
+        if (!this.stopped) this.schedule(this.o.pollMs ?? DEFAULTS.pollMs);
+      });
+  }
+
+  private async claim(): Promise<void> {
     const free = (this.o.concurrency ?? DEFAULTS.concurrency) - this.running;
-    const due = free > 0 ? this.o.catalog.claimDue(free, this.o.leaseMs ?? DEFAULTS.leaseMs) : [];
+    const due = free > 0 ? await this.o.catalog.claimDue(free, this.o.leaseMs ?? DEFAULTS.leaseMs, Date.now(), this.o.node) : [];
     for (const d of due) {
       this.running++;
       const p = this.deliver(d).finally(() => {
@@ -100,15 +124,24 @@ export class OutboxWorker {
       });
       this.inflight.add(p);
     }
-    this.schedule(this.o.pollMs ?? DEFAULTS.pollMs);
   }
 
-  private async deliver(d: Delivery): Promise<void> {
+  private deliver(d: Delivery): Promise<void> {
+    return this.attempt(d).catch((e: unknown) =>
+      // Most likely the database went away after the claim: the lease runs out and the delivery is taken again.
+      this.o.log.warn(
+        { delivery: d.id, route: d.route, err: (e as Error).message },
+        'delivery outcome not recorded; it will be retried after its lease',
+      ),
+    );
+  }
+
+  private async attempt(d: Delivery): Promise<void> {
     const { catalog, log } = this.o;
-    const rec = catalog.getRecording(d.recordingId);
+    const rec = await catalog.getRecording(d.recordingId);
     const started = Date.now();
     if (!rec) {
-      catalog.finishAttempt(d, { outcome: 'dead', error: 'recording not in the catalog', durationMs: 0 });
+      await catalog.finishAttempt(d, { outcome: 'dead', error: 'recording not in the catalog', durationMs: 0 });
       return;
     }
     const handler = this.o.handlers[d.kind];
@@ -144,11 +177,16 @@ export class OutboxWorker {
         this.o.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
         result.retryAfterMs,
       );
-    catalog.finishAttempt(
+    const kept = await catalog.finishAttempt(
       d,
       { outcome: result.outcome, httpStatus: result.httpStatus ?? null, error: result.error ?? null, durationMs, retryAt },
       now,
     );
+    if (!kept)
+      log.warn(
+        { recording: rec.id, route: d.route, attempt: d.attempts },
+        'delivery lease lost (another worker took it over): outcome kept as history only',
+      );
     this.o.onAttempt?.({ kind: d.kind, outcome: result.outcome, sinceRegisteredMs: now - Date.parse(rec.createdAt) });
     log[result.outcome === 'dead' ? 'error' : result.outcome === 'retry' ? 'warn' : 'info'](
       {

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { smtpOf, type Config } from '../config';
+import { sharedNode, smtpOf, type Config } from '../config';
 import type { Logger } from '../log';
 import type { Catalog, DeliveryKind, Recording } from '../recordings';
 import { emailHandler, webhookHandler } from './handlers';
@@ -31,6 +31,7 @@ export function startOutbox(
     baseBackoffMs: t.baseBackoffMs,
     maxBackoffMs: t.maxBackoffMs,
     workDir: join(dirname(cfg.recordings.catalogFile), 'convert-tmp'),
+    node: sharedNode(cfg),
     onAttempt,
   });
   outbox.start();

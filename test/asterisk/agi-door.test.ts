@@ -30,12 +30,12 @@ test('caller hangs up (live person) and callee hangs up (intercept): both record
 
   const recLive = await waitFor(
     'live call catalogued',
-    () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((r) => r.ani === '3125550111'),
+    async () => (await svc.catalog.listRecordings({ dnis: '4175551234' })).find((r) => r.ani === '3125550111'),
     40_000,
   );
   const recSit = await waitFor(
     'intercept call catalogued',
-    () => svc.catalog.listRecordings({ dnis: '4175554000' }).find((r) => r.ani === '3125550122'),
+    async () => (await svc.catalog.listRecordings({ dnis: '4175554000' })).find((r) => r.ani === '3125550122'),
     40_000,
   );
   for (const rec of [recLive, recSit]) {
@@ -50,7 +50,7 @@ test('caller hangs up (live person) and callee hangs up (intercept): both record
   expect(recLive.answeredAt).not.toBeNull();
 
   for (const rec of [recLive, recSit]) {
-    await waitFor('delivered', () => svc.catalog.deliveriesOf(rec.id).every((d) => d.status === 'delivered'), 30_000);
+    await waitFor('delivered', async () => (await svc.catalog.deliveriesOf(rec.id)).every((d) => d.status === 'delivered'), 30_000);
     const hit = rx.delivered.get(`${rec.id}:webhook`)!;
     expect(hit.signatureValid).toBe(true);
     expect(hit.metadata).toMatchObject({ id: rec.id, uniqueid: rec.uniqueid, ani: rec.ani, dnis: rec.dnis, source: 'agi' });
@@ -108,13 +108,13 @@ test('1,000 malformed AGI connections are dropped and counted; the door still se
   const s = svc.agi!.stats;
   expect(s.sessions).toBe(before.sessions); // none of them reached a script as a good session
   expect(s.unknownScripts - before.unknownScripts).toBeGreaterThanOrEqual(1000 / payloads.length - 1);
-  expect(svc.catalog.listRecordings({}).filter((r) => r.source === 'agi')).toHaveLength(2);
+  expect((await svc.catalog.listRecordings({})).filter((r) => r.source === 'agi')).toHaveLength(2);
 
   const r = await runSipp({ dial: '*1244175551234', talkMs: 3000, localPort: 5740, ani: '3125550133' });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   await waitFor(
     'catalogued after the garbage',
-    () => svc.catalog.listRecordings({ dnis: '4175551234' }).find((x) => x.ani === '3125550133'),
+    async () => (await svc.catalog.listRecordings({ dnis: '4175551234' })).find((x) => x.ani === '3125550133'),
     40_000,
   );
 }, 120_000);

@@ -23,7 +23,7 @@ let svc: TestService | undefined;
 beforeAll(async () => {
   chroot = await ensureSandbox();
   dir = mkdtempSync(join(tmpdir(), 'dc-cpa-service-'));
-  catalog = new Catalog(join(dir, 'cpa-server.sqlite'));
+  catalog = await Catalog.open(join(dir, 'cpa-server.sqlite'));
   server = new CpaServer({
     host: '127.0.0.1',
     port: 0,
@@ -40,7 +40,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await server.close();
-  catalog.close();
+  await catalog.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,7 +48,7 @@ const globalVar = async (name: string) => Number((await ariGet<{ value: string }
 
 test('a live person and a machine with a beep, analysed on the CPA server, exactly as in-process', async () => {
   svc = await startConnectedService(chroot, { DC_CPA_SERVICE_URL: url });
-  await waitFor('default parameters saved on the server', () => catalog.cpaConfigs.get('companion/default'), 10_000);
+  await waitFor('default parameters saved on the server', async () => await catalog.cpaConfigs.get('companion/default'), 10_000);
   const requestsBefore = server.stats.requests;
   const [live, machine] = await Promise.all([
     runSipp({ dial: '*1234175551234', talkMs: 8000, localPort: 5840 }),

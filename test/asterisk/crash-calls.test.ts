@@ -58,32 +58,32 @@ async function ourBridges(): Promise<{ id: string; channels: string[] }[]> {
 
 /** Waits until the catalog holds `n` finished recordings of `ani` (each uniqueid once) and the receiver got each. */
 async function expectCataloguedAndDelivered(ani: string, n: number, svc?: ChildService): Promise<void> {
-  const cat = new Catalog(join(dir, 'catalog.sqlite'));
+  const cat = await Catalog.open(join(dir, 'catalog.sqlite'));
   try {
     const recs = await waitFor(
       `${n} recordings of ${ani} catalogued and delivered`,
-      () => {
-        const r = cat.listRecordings({ ani, limit: 1000 });
+      async () => {
+        const r = await cat.listRecordings({ ani, limit: 1000 });
         const keys = new Set(r.map((x) => `${x.id}:webhook`));
         return r.length === n && r.every((x) => x.state === 'complete') && [...keys].every((k) => rx.delivered.has(k)) ? r : undefined;
       },
       90_000,
       250,
-    ).catch((e: Error) => {
+    ).catch(async (e: Error) => {
       // Say what was there: rows and their states, deliveries, and what the service complained about.
-      const r = cat.listRecordings({ ani, limit: 1000 });
+      const r = await cat.listRecordings({ ani, limit: 1000 });
       const states = r.map((x) => x.state).join(',');
       const complaints = (svc?.logs ?? []).filter((l) => (l.level as number) >= 40).map((l) => `${String(l.msg)} ${String(l.err ?? '')}`);
       throw new Error(
-        `${e.message}: ${r.length} rows (${states}), ${cat.openRecordings().length} open, ${rx.delivered.size} delivered; warnings: ${complaints.slice(0, 15).join(' | ')}`,
+        `${e.message}: ${r.length} rows (${states}), ${(await cat.openRecordings()).length} open, ${rx.delivered.size} delivered; warnings: ${complaints.slice(0, 15).join(' | ')}`,
       );
     });
     expect(new Set(recs.map((r) => r.uniqueid)).size).toBe(n);
-    expect(cat.openRecordings()).toEqual([]);
+    expect(await cat.openRecordings()).toEqual([]);
     // duplicates at the receiver only ever repeat a key
     expect(rx.hits.every((h) => h.signatureValid && recs.some((r) => h.idempotencyKey === `${r.id}:webhook`))).toBe(true);
   } finally {
-    cat.close();
+    await cat.close();
   }
 }
 

@@ -72,11 +72,11 @@ test('a busy far end hangs up the caller with cause busy and leaves nothing behi
   // The recording of a call that never connected is catalogued as such at once: no retries, no errors.
   const rec = await waitFor(
     'the busy call catalogued',
-    () => svc!.catalog.listRecordings({}).find((r) => r.uniqueid === call.uniqueid),
+    async () => (await svc!.catalog.listRecordings({})).find((r) => r.uniqueid === call.uniqueid),
     10_000,
   );
   expect(rec.state === 'no_audio' || rec.durationMs > 0).toBe(true);
-  expect(svc.catalog.openRecordings()).toEqual([]);
+  expect(await svc.catalog.openRecordings()).toEqual([]);
   expect(svc.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
 });
 

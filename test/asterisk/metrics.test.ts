@@ -31,7 +31,7 @@ test('/metrics while calls run: strictly parseable, the counters move by what ha
     runSipp({ dial: '*1234175552000', talkMs: 14000, localPort: 5920 }),
   ]);
   for (const r of calls) expect(r.successful + r.failed).toBe(1);
-  await waitFor('2 calls delivered', () => fx!.svc.catalog.counts().delivered >= 4, 40_000); // webhook + e-mail each
+  await waitFor('2 calls delivered', async () => (await fx!.svc.catalog.counts()).delivered >= 4, 40_000); // webhook + e-mail each
   const got = await scrape();
   expect(got.status).toBe(200);
   expect(got.type).toMatch(/^text\/plain; version=0\.0\.4/);

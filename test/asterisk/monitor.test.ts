@@ -28,7 +28,7 @@ const listenTcp = (port = 0) =>
   });
 const closeTcp = (s: Server) => new Promise<void>((r) => s.close(() => r()));
 const status = (name: string) => svc.monitor!.status().find((t) => t.name === name)!;
-const outagesOf = (target: string): Outage[] => svc.catalog.outages.list({ target });
+const outagesOf = async (target: string): Promise<Outage[]> => await svc.catalog.outages.list({ target });
 
 beforeAll(async () => {
   chroot = await ensureSandbox();
@@ -101,7 +101,7 @@ test('webhook host and a TCP service go down for ~2 s: one outage each, with its
   const back = Date.now();
   await waitFor('both restored', () => status(hookName).up && status(tcpName).up, 10_000);
   for (const name of [hookName, tcpName]) {
-    const list = outagesOf(name);
+    const list = await outagesOf(name);
     expect(list).toHaveLength(1);
     const o = list[0]!;
     expect(o.endedAt).not.toBeNull();
@@ -117,7 +117,7 @@ test('webhook host and a TCP service go down for ~2 s: one outage each, with its
   expect(mail.to && JSON.stringify(mail.to)).toContain('noc@example.test');
   expect(mail.text).toContain(hookName);
   expect(mail.text).toMatch(/down from .* to .*: \d+ s/);
-  await waitFor('alerted', () => outagesOf(tcpName).every((o) => o.alertedAt !== null), 5000);
+  await waitFor('alerted', async () => (await outagesOf(tcpName)).every((o) => o.alertedAt !== null), 5000);
 }, 40_000);
 
 test('SMTP itself goes down: its restore alert is sent once it is back', async () => {
@@ -134,8 +134,8 @@ test('SMTP itself goes down: its restore alert is sent once it is back', async (
 
 test('Asterisk restarts: the ARI outage is logged, closed and mailed; an outage open across a service restart stays one outage', async () => {
   await sandbox('restart');
-  await waitFor('ARI outage closed', () => outagesOf('ari 127.0.0.1:8088').find((o) => o.endedAt), 60_000);
-  const ari = outagesOf('ari 127.0.0.1:8088')[0]!;
+  await waitFor('ARI outage closed', async () => (await outagesOf('ari 127.0.0.1:8088')).find((o) => o.endedAt), 60_000);
+  const ari = (await outagesOf('ari 127.0.0.1:8088'))[0]!;
   expect(ari.durationMs!).toBeGreaterThan(0);
   // Refused while Asterisk is down; 404 while it starts (HTTP up, ARI not loaded yet): both are ARI unavailable.
   expect(ari.error).toMatch(/ECONNREFUSED|no answer|HTTP (404|5\d\d)/);

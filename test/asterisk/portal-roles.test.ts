@@ -37,9 +37,9 @@ beforeAll(async () => {
   expect([a.successful, b.successful]).toEqual([1, 1]);
   const recs = await waitFor(
     'both recordings catalogued with dead deliveries',
-    () => {
-      const rows = fx.svc.catalog.listRecordings({ limit: 10 });
-      const dead = fx.svc.catalog.deliveriesIn('dead');
+    async () => {
+      const rows = await fx.svc.catalog.listRecordings({ limit: 10 });
+      const dead = await fx.svc.catalog.deliveriesIn('dead');
       return rows.length === 2 && dead.length === 2 ? rows : undefined;
     },
     30_000,
@@ -90,7 +90,7 @@ test('an agent sees only their calls, and 404 for the others through every URL; 
   expect(await sp.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual([machine.id]);
   await sue.close();
   // what they looked at is on record
-  expect(fx.svc.catalog.audit.list({ actor: 'alice', action: 'login' })).toHaveLength(1);
+  expect(await fx.svc.catalog.audit.list({ actor: 'alice', action: 'login' })).toHaveLength(1);
 }, 60_000);
 
 test('the call picture shows the beep where the player then plays it', async () => {
@@ -124,8 +124,8 @@ test('an admin retries a dead delivery from the page and the receiver gets it; l
   expect(await page.locator('tbody tr').count()).toBe(2);
   await page.screenshot({ path: join(ARTIFACTS, 'portal-admin-dead-deliveries.png'), fullPage: true });
   fx.rx.respond = () => ({ status: 200 });
-  const webhookOf = (id: string) => fx.svc.catalog.deliveriesOf(id).find((d) => d.kind === 'webhook')!;
-  const target = webhookOf(live.id);
+  const webhookOf = async (id: string) => (await fx.svc.catalog.deliveriesOf(id)).find((d) => d.kind === 'webhook')!;
+  const target = await webhookOf(live.id);
   await page.click(`tr[data-delivery="${target.id}"] button`);
   await page.waitForURL(/done=/);
   expect(await page.locator('[role=status]').textContent()).toContain(`Delivery #${target.id} queued again.`);
@@ -135,9 +135,9 @@ test('an admin retries a dead delivery from the page and the receiver gets it; l
     20_000,
   );
   expect(hit.signatureValid).toBe(true);
-  expect(webhookOf(live.id).status).toBe('delivered');
-  expect(webhookOf(machine.id).status).toBe('dead'); // only the one retried
-  expect(fx.svc.catalog.audit.list({ actor: 'root', action: 'delivery_retry' }).map((e) => e.target)).toEqual([String(target.id)]);
+  expect((await webhookOf(live.id)).status).toBe('delivered');
+  expect((await webhookOf(machine.id)).status).toBe('dead'); // only the one retried
+  expect((await fx.svc.catalog.audit.list({ actor: 'root', action: 'delivery_retry' })).map((e) => e.target)).toEqual([String(target.id)]);
 
   await other.goto(`${fx.svc.portalUrl}/admin/audit`);
   expect(await other.locator('tbody').textContent()).toContain('delivery_retry');

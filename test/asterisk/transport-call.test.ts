@@ -26,7 +26,7 @@ test('a sandbox call is catalogued and delivered to the webhook and by e-mail', 
   const r = await runSipp({ dial: '*1234175551234', talkMs: 6000, localPort: 5500 });
   expect(r).toMatchObject({ successful: 1, failed: 0 });
   const call = await waitFor('call ended', () => svc.ended[0], 20_000);
-  const rec = await waitFor('catalogued', () => svc.catalog.listRecordings({ dnis: '4175551234' })[0], 40_000);
+  const rec = await waitFor('catalogued', async () => (await svc.catalog.listRecordings({ dnis: '4175551234' }))[0], 40_000);
   expect(rec).toMatchObject({
     uniqueid: call.uniqueid,
     ani: '2125550100',
@@ -39,13 +39,8 @@ test('a sandbox call is catalogued and delivered to the webhook and by e-mail', 
   expect(rec.linkedid).toBe(call.uniqueid);
   expect(rec.sha256).toMatch(/^[0-9a-f]{64}$/);
   expect(rec.path).not.toMatch(/^\//);
-  await waitFor('both delivered', () => svc.catalog.deliveriesOf(rec.id).every((d) => d.status === 'delivered'), 30_000);
-  expect(
-    svc.catalog
-      .deliveriesOf(rec.id)
-      .map((d) => d.route)
-      .sort(),
-  ).toEqual(['email', 'webhook']);
+  await waitFor('both delivered', async () => (await svc.catalog.deliveriesOf(rec.id)).every((d) => d.status === 'delivered'), 30_000);
+  expect((await svc.catalog.deliveriesOf(rec.id)).map((d) => d.route).sort()).toEqual(['email', 'webhook']);
 
   const hit = rx.delivered.get(`${rec.id}:webhook`)!;
   expect(hit.signatureValid).toBe(true);

@@ -40,12 +40,12 @@ async function start(limits = {}): Promise<void> {
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dc-cpa-server-'));
-  catalog = new Catalog(join(dir, 'catalog.sqlite'));
+  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
   await start({ idleTimeoutMs: 2000, maxSessionsPerTenant: 2, breakGraceMs: 300 });
 });
 afterEach(async () => {
   await server.close();
-  catalog.close();
+  await catalog.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -97,7 +97,7 @@ test('set_cpa_params: OK, 01 missing fields, 02 a bad value named, 05 another an
   expect(r[2]!.reason).toMatch(/amd_time_limit: must be between 1000 and 3000/);
   expect(r[3]!.reason).toMatch(/unknown parameter "nonsense_param"/);
   expect(r[5]!.reason).toMatch(/defined in the configuration file/);
-  expect(catalog.cpaConfigs.get('acme/outbound')).toEqual({
+  expect(await catalog.cpaConfigs.get('acme/outbound')).toEqual({
     params: { amd_time_limit: 2000, break_events: 'LV,FX,AM' },
     log_voice: false,
     log_rtp_history: false,
@@ -110,7 +110,7 @@ test('a configuration saved through one instance is used by another sharing the 
     host: '127.0.0.1',
     port: 0,
     log: createLogger('silent'),
-    configs: cpaConfigStore(loadConfig({ env: {} }), new Catalog(join(dir, 'catalog.sqlite'))),
+    configs: cpaConfigStore(loadConfig({ env: {} }), await Catalog.open(join(dir, 'catalog.sqlite'))),
   });
   const otherUrl = (await other.listen()).url;
   try {
@@ -121,8 +121,8 @@ test('a configuration saved through one instance is used by another sharing the 
     await other.close();
   }
   await server.close();
-  catalog.close();
-  catalog = new Catalog(join(dir, 'catalog.sqlite'));
+  await catalog.close();
+  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
   await start();
   const s = await RemoteCpaSession.open({ url, tenant: 'acme', config: 'shared' });
   expect(s.callUuid).toMatch(/^[0-9a-f-]{36}$/); // generated when absent

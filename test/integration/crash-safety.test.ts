@@ -29,7 +29,7 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
   const catalogFile = join(root, 'catalog.sqlite');
   // The receiver is a little slow, so kills land while requests are in flight.
   rx.delayMs = 150;
-  const catalog = new Catalog(catalogFile);
+  const catalog = await Catalog.open(catalogFile);
   const pcm = encodeWav(new Signal().speech(1500).noise(-50).pcm(), 8000);
   mkdirSync(join(root, 'calls'));
   const ids: string[] = [];
@@ -48,7 +48,7 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
     );
     ids.push(rec.id);
   }
-  catalog.close();
+  await catalog.close();
 
   const env = {
     ...process.env,
@@ -81,11 +81,11 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
     const t0 = Date.now();
     // Done means the catalog agrees, not just the receiver: deliveries a killed process left 'sending' are
     // taken again only when their lease (1.5 s) runs out.
-    const watch = new Catalog(catalogFile);
+    const watch = await Catalog.open(catalogFile);
     try {
-      await waitFor('100 delivered', () => rx.delivered.size === 100 && watch.counts().delivered === 100, 60_000, 100);
+      await waitFor('100 delivered', async () => rx.delivered.size === 100 && (await watch.counts()).delivered === 100, 60_000, 100);
     } finally {
-      watch.close();
+      await watch.close();
     }
     if (process.env.DC_TEST_TIMING) console.log('after restart', Date.now() - t0, 'ms, kills', kills, 'hits', rx.hits.length);
   } finally {
@@ -98,9 +98,9 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
   expect([...rx.delivered.keys()].sort()).toEqual(ids.map((id) => `${id}:crm`).sort());
   // duplicates are possible (a kill between the receiver's 200 and our bookkeeping), always with a known key
   expect(rx.hits.every((h) => ids.includes(h.idempotencyKey.replace(/:crm$/, '')) && h.signatureValid)).toBe(true);
-  const after = new Catalog(catalogFile);
-  expect(after.counts()).toMatchObject({ delivered: 100, dead: 0, pending: 0 });
-  after.close();
+  const after = await Catalog.open(catalogFile);
+  expect(await after.counts()).toMatchObject({ delivered: 100, dead: 0, pending: 0 });
+  await after.close();
   // Conversions the kills interrupted left temporary files; the restarted service cleared them, and its
   // own were removed after each delivery.
   expect(readdirSync(join(root, 'convert-tmp'))).toEqual([]);

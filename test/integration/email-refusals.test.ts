@@ -38,7 +38,7 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.server.address() as AddressInfo).port;
-  const catalog = new Catalog(join(root, 'catalog.sqlite'));
+  const catalog = await Catalog.open(join(root, 'catalog.sqlite'));
   const worker = new OutboxWorker({
     catalog,
     root,
@@ -71,15 +71,15 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
     worker.start();
     await waitFor(
       'both settled',
-      () => catalog.deliveriesOf(rec.id).every((d) => d.status === 'dead' || d.status === 'delivered'),
+      async () => (await catalog.deliveriesOf(rec.id)).every((d) => d.status === 'dead' || d.status === 'delivered'),
       20_000,
       50,
     );
-    const [gone, busy] = catalog.deliveriesOf(rec.id);
+    const [gone, busy] = await catalog.deliveriesOf(rec.id);
     expect(gone).toMatchObject({ route: 'gone', status: 'dead', attempts: 1 });
     expect(gone!.lastError).toMatch(/SMTP 550.*mailbox unknown/);
     expect(busy).toMatchObject({ route: 'busy', status: 'delivered', attempts: 3 });
-    expect(catalog.attemptsOf(busy!.id).map((a) => [a.outcome, a.error?.match(/SMTP \d+/)?.[0] ?? null])).toEqual([
+    expect((await catalog.attemptsOf(busy!.id)).map((a) => [a.outcome, a.error?.match(/SMTP \d+/)?.[0] ?? null])).toEqual([
       ['retry', 'SMTP 451'],
       ['retry', 'SMTP 451'],
       ['delivered', null],
@@ -87,7 +87,7 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
     expect(accepted).toEqual(['busy@example.test']);
   } finally {
     await worker.stop();
-    catalog.close();
+    await catalog.close();
     await new Promise<void>((r) => server.close(() => r()));
     rmSync(root, { recursive: true, force: true });
   }

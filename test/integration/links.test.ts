@@ -44,7 +44,7 @@ test('too large to attach: the e-mail and a link-mode webhook carry a signed lin
   const up = await fetch(`${svc.portalUrl}/upload`, { method: 'POST', body: fd, headers: { authorization: `Bearer ${TOKEN}` } });
   expect(up.status).toBe(200);
   const { id } = (await up.json()) as { id: string };
-  await waitFor('delivered', () => svc.catalog.deliveriesOf(id).every((d) => d.status === 'delivered'), 30_000);
+  await waitFor('delivered', async () => (await svc.catalog.deliveriesOf(id)).every((d) => d.status === 'delivered'), 30_000);
 
   const mail = await waitFor('mail', () => smtp.messages.find((m) => m.subject?.includes('8005551001')), 10_000);
   expect(mail.attachments).toHaveLength(0);
@@ -63,7 +63,7 @@ test('too large to attach: the e-mail and a link-mode webhook carry a signed lin
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('audio/wav');
     const body = Buffer.from(await res.arrayBuffer());
-    expect(createHash('sha256').update(body).digest('hex')).toBe(svc.catalog.getRecording(id)!.sha256);
+    expect(createHash('sha256').update(body).digest('hex')).toBe((await svc.catalog.getRecording(id))!.sha256);
     // Change the signature's first character to a different one (a fixed 'A' is a no-op 1 time in 64).
     const tamperedSearch = u.search.replace(/sig=(.)/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
     expect(tamperedSearch).not.toBe(u.search);

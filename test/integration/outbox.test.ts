@@ -18,7 +18,7 @@ const log = createLogger('silent');
 async function setup(recordings: number, opts: { maxAgeMs?: number } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'dc-outbox-'));
   mkdirSync(join(root, '2026/11/23'), { recursive: true });
-  const catalog = new Catalog(join(root, 'catalog.sqlite'));
+  const catalog = await Catalog.open(join(root, 'catalog.sqlite'));
   const rx = new WebhookReceiver(SECRET);
   await rx.listen();
   const routes = [{ name: 'crm', kind: 'webhook' as const, target: rx.url }];
@@ -57,13 +57,13 @@ test('receiver down (refused), then 503s, then up: each recording delivered exac
   const port = rx.port;
   await rx.close(); // connection refused
   worker.start();
-  await waitFor('refused attempts', () => catalog.listDeliveries().every((d) => d.attempts >= 2), 10_000, 50);
+  await waitFor('refused attempts', async () => (await catalog.listDeliveries()).every((d) => d.attempts >= 2), 10_000, 50);
   await rx.listen(port);
   rx.respond = (n) => (n <= 8 ? { status: 503 } : { status: 200 });
-  await waitFor('all delivered', () => catalog.counts().delivered === 5, 20_000, 50);
+  await waitFor('all delivered', async () => (await catalog.counts()).delivered === 5, 20_000, 50);
   await worker.stop();
   expect(rx.delivered.size).toBe(5);
-  expect(catalog.counts()).toEqual({ pending: 0, sending: 0, delivered: 5, dead: 0 });
+  expect(await catalog.counts()).toEqual({ pending: 0, sending: 0, delivered: 5, dead: 0 });
   for (const hit of rx.hits) {
     expect(hit.signatureValid).toBe(true);
     expect(hit.userAgent).toMatch(/^dialplan-companion\//);
@@ -71,8 +71,8 @@ test('receiver down (refused), then 503s, then up: each recording delivered exac
   // every recording's key is the same across its attempts
   const keys = new Set(rx.hits.map((h) => h.idempotencyKey));
   expect(keys.size).toBe(5);
-  const d = catalog.listDeliveries()[0]!;
-  const attempts = catalog.attemptsOf(d.id);
+  const d = (await catalog.listDeliveries())[0]!;
+  const attempts = await catalog.attemptsOf(d.id);
   expect(attempts.at(-1)!.outcome).toBe('delivered');
   expect(attempts.some((a) => a.error?.startsWith('network: ECONNREFUSED'))).toBe(true);
   const hit = rx.delivered.get(`${d.recordingId}:crm`)!;
@@ -80,26 +80,26 @@ test('receiver down (refused), then 503s, then up: each recording delivered exac
   expect(hit.audioType).toBe('audio/mpeg');
   expect(decodedSeconds(hit.audio, 'mp3')).toBeCloseTo(4, 0);
   await rx.close();
-  catalog.close();
+  await catalog.close();
 }, 60_000);
 
 test('a 4xx other than 408/429 is a dead letter at once, with the reason', async () => {
   const { catalog, rx, worker } = await setup(1);
   rx.respond = () => ({ status: 422 });
   worker.start();
-  await waitFor('dead', () => catalog.counts().dead === 1, 10_000, 50);
+  await waitFor('dead', async () => (await catalog.counts()).dead === 1, 10_000, 50);
   await worker.stop();
-  const [d] = catalog.listDeliveries('dead');
+  const [d] = await catalog.listDeliveries('dead');
   expect(d!.attempts).toBe(1);
   expect(d!.lastError).toMatch(/^HTTP 422/);
   // the CLI's retry puts it back; a receiver that now accepts gets it
   rx.respond = () => ({ status: 200 });
-  expect(catalog.retryDelivery(d!.id)).toBe(true);
+  expect(await catalog.retryDelivery(d!.id)).toBe(true);
   worker.start();
-  await waitFor('delivered after retry', () => catalog.counts().delivered === 1, 10_000, 50);
+  await waitFor('delivered after retry', async () => (await catalog.counts()).delivered === 1, 10_000, 50);
   await worker.stop();
   await rx.close();
-  catalog.close();
+  await catalog.close();
 }, 30_000);
 
 test('429 with Retry-After is honoured; retries stop at the configured age (dead letter)', async () => {
@@ -107,13 +107,13 @@ test('429 with Retry-After is honoured; retries stop at the configured age (dead
   rx.respond = () => ({ status: 429, headers: { 'retry-after': '1' } });
   const t0 = Date.now();
   worker.start();
-  await waitFor('dead after max age', () => catalog.counts().dead === 1, 15_000, 50);
+  await waitFor('dead after max age', async () => (await catalog.counts()).dead === 1, 15_000, 50);
   await worker.stop();
   const times = rx.hits.length;
   expect(times).toBeGreaterThanOrEqual(2);
   expect(times).toBeLessThanOrEqual(3); // 1 s apart (Retry-After), not every 100-400 ms
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
-  expect(catalog.listDeliveries('dead')[0]!.lastError).toMatch(/^gave up after \d attempts: HTTP 429/);
+  expect((await catalog.listDeliveries('dead'))[0]!.lastError).toMatch(/^gave up after \d attempts: HTTP 429/);
   await rx.close();
-  catalog.close();
+  await catalog.close();
 }, 30_000);

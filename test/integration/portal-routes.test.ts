@@ -22,9 +22,10 @@ let server: Server;
 let base = '';
 let app: Express;
 const recs: Record<string, Recording> = {};
+let aliceDelivery = 0;
 
 beforeAll(async () => {
-  catalog = new Catalog(join(dir, 'catalog.sqlite'));
+  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
   await catalog.users.add('root', PASSWORD, { role: 'admin' });
   await catalog.users.add('sue', PASSWORD, { role: 'supervisor' });
   await catalog.users.add('alice', PASSWORD, { role: 'agent', extensions: ['2001'] });
@@ -37,7 +38,7 @@ beforeAll(async () => {
   ] as const) {
     const wav = encodeWav(new Int16Array(8000), 8000);
     writeFileSync(join(dir, 'rec', `${name}.wav`), wav);
-    recs[name] = catalog.addRecording(
+    recs[name] = await catalog.addRecording(
       {
         uniqueid: `1.${name}`,
         ani,
@@ -52,6 +53,7 @@ beforeAll(async () => {
       [{ route: 'webhook', kind: 'webhook', target: 'http://127.0.0.1:1/x' }],
     );
   }
+  aliceDelivery = (await catalog.deliveriesOf(recs.alice!.id))[0]!.id;
   const o: PortalOptions = {
     host: '127.0.0.1',
     port: 0,
@@ -69,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((r) => server.close(r));
-  catalog.close();
+  await catalog.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -108,7 +110,7 @@ function concrete(path: string): string {
   return path
     .replace(':id/download', `${recs.alice!.id}/download`)
     .replace('/recordings/:id', `/recordings/${recs.alice!.id}`)
-    .replace('/admin/deliveries/:id', `/admin/deliveries/${catalog.deliveriesOf(recs.alice!.id)[0]!.id}`)
+    .replace('/admin/deliveries/:id', `/admin/deliveries/${aliceDelivery}`)
     .replace('/admin/users/:name', '/admin/users/mallory');
 }
 
@@ -182,7 +184,7 @@ test('every protected route refuses without a session, with the wrong role, and 
     await fetch(`${base}/admin/deliveries?done=${encodeURIComponent('Send money')}&id=1`, { headers: { cookie: admin.cookie } })
   ).text();
   expect(crafted2).not.toContain('Send money');
-  expect(catalog.users.get('mallory')).toMatchObject({ role: 'agent', extensions: ['2099'] });
+  expect(await catalog.users.get('mallory')).toMatchObject({ role: 'agent', extensions: ['2099'] });
   // A login form posted from another site, or without its cookie, is refused.
   const form = await fetch(`${base}/login`);
   const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
@@ -217,14 +219,14 @@ test("an agent gets 404 for another agent's recording: page, audio, download; a 
   expect(byAgent).toContain(recs.bob!.id);
   expect(byAgent).not.toContain(recs.alice!.id);
   // what they saw is in the audit trail
-  expect(catalog.audit.list({ actor: 'alice', action: 'download' }).map((e) => e.target)).toEqual([recs.alice!.id]);
+  expect((await catalog.audit.list({ actor: 'alice', action: 'download' })).map((e) => e.target)).toEqual([recs.alice!.id]);
   // a signed link (from an e-mail) is a capability of its own: it works for whoever holds it, logged in or not
   const link = new URL(signedDownloadUrl(base, 'l'.repeat(32), recs.bob!.id, 3600_000, Date.now()));
   expect((await fetch(link, { headers: { cookie: alice.cookie } })).status).toBe(200);
   expect((await fetch(link)).status).toBe(200);
   link.searchParams.set('sig', `${link.searchParams.get('sig')!.slice(0, -1)}${link.searchParams.get('sig')!.endsWith('A') ? 'B' : 'A'}`);
   expect((await fetch(link, { headers: { cookie: alice.cookie } })).status).toBe(403);
-  expect(catalog.audit.list({ action: 'download', target: recs.bob!.id }).map((e) => e.actor)).toEqual([
+  expect((await catalog.audit.list({ action: 'download', target: recs.bob!.id })).map((e) => e.actor)).toEqual([
     'signed link',
     'signed link (alice)',
     'sue',
@@ -232,14 +234,16 @@ test("an agent gets 404 for another agent's recording: page, audio, download; a 
 });
 
 test('40 parallel wrong passwords: at most 5 checked, the rest 429; an own login does not reset it; the owner from another address gets in', async () => {
-  const before = catalog.audit.list({ actor: 'bob', action: 'login_failed' }).length;
+  const before = (await catalog.audit.list({ actor: 'bob', action: 'login_failed' })).length;
   const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => loginAttempt(base, 'bob', `wrong guess ${i}`)));
   const statuses = tries.map((t) => t.status);
   expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
   expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(35);
   expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
   // what was checked is what the trail shows: no more than 5 passwords were tried
-  expect(catalog.audit.list({ actor: 'bob', action: 'login_failed' }).length - before).toBe(statuses.filter((s) => s === 401).length);
+  expect((await catalog.audit.list({ actor: 'bob', action: 'login_failed' })).length - before).toBe(
+    statuses.filter((s) => s === 401).length,
+  );
   // the attacker logs in to an account of their own from the same address: bob stays blocked there
   expect((await loginAttempt(base, 'mallory', PASSWORD)).status).toBe(303);
   expect((await loginAttempt(base, 'bob', PASSWORD)).status).toBe(429);

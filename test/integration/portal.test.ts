@@ -23,7 +23,7 @@ let svc: TestService;
 let browser: Browser;
 const recs: Record<string, Recording> = {};
 
-function addRecording(
+async function addRecording(
   name: string,
   r: {
     ani: string;
@@ -34,12 +34,12 @@ function addRecording(
     answeredAt: Date | null;
     source: 'ari' | 'agi' | 'upload';
   },
-): void {
+): Promise<void> {
   const wav = encodeWav(new Signal().speech(3000).silence(1000).tone(400, [1000], -12).silence(1600).noise(-50).pcm(), 8000);
   mkdirSync(join(root, '2026/11/23'), { recursive: true });
   const rel = `2026/11/23/${name}.wav`;
   writeFileSync(join(root, rel), wav);
-  recs[name] = svc.catalog.addRecording(
+  recs[name] = await svc.catalog.addRecording(
     {
       uniqueid: `1763900000.${Object.keys(recs).length + 1}`,
       ani: r.ani,
@@ -70,7 +70,7 @@ beforeAll(async () => {
   });
   const t0 = new Date('2026-11-23T10:00:00Z');
   // A machine: answered 1 s into the recording; AM at 2.4 s and the beep's end at 4.4 s after the answer.
-  addRecording('machine', {
+  await addRecording('machine', {
     ani: '2125550100',
     dnis: '4175552000',
     cpa: 'AM',
@@ -82,7 +82,7 @@ beforeAll(async () => {
     answeredAt: new Date(t0.getTime() + 1000),
     source: 'ari',
   });
-  addRecording('live', {
+  await addRecording('live', {
     ani: '3125550111',
     dnis: '4175551234',
     cpa: 'LV',
@@ -91,7 +91,7 @@ beforeAll(async () => {
     answeredAt: new Date(t0.getTime() + 60_500),
     source: 'ari',
   });
-  addRecording('hostile', {
+  await addRecording('hostile', {
     ani: '<img src=x onerror=alert(1)>',
     dnis: '8005551000',
     cpa: null,
@@ -225,8 +225,8 @@ test('audio: byte ranges (206, suffix, 416), only with a valid session of an exi
   expect((await get(undefined, `dc_session=${value.slice(0, -2)}xy`)).status).toBe(401);
   expect((await get(undefined, `dc_session=${Buffer.from(JSON.stringify({ u: 'alice' })).toString('base64url')}`)).status).toBe(401);
   // A removed account's cookie stops working at once (another admin stays: the last one cannot be removed).
-  if (!svc.catalog.users.get('root')) await svc.catalog.users.add('root', PASSWORD, { role: 'admin' });
-  svc.catalog.users.remove('alice');
+  if (!(await svc.catalog.users.get('root'))) await svc.catalog.users.add('root', PASSWORD, { role: 'admin' });
+  await svc.catalog.users.remove('alice');
   expect((await get(undefined, cookie)).status).toBe(401);
   // ... and on the login page it is cleared, never bounced between /login and /recordings.
   const back = await fetch(`${svc.portalUrl}/login`, { headers: { cookie }, redirect: 'manual' });
@@ -237,7 +237,7 @@ test('audio: byte ranges (206, suffix, 416), only with a valid session of an exi
 
 test('the connectivity page shows what the monitor sees (here: ARI unreachable, an ongoing outage)', async () => {
   const cookie = await login();
-  await waitFor('ARI outage', () => svc.catalog.outages.ongoing().length > 0, 10_000);
+  await waitFor('ARI outage', async () => (await svc.catalog.outages.ongoing()).length > 0, 10_000);
   const res = await fetch(`${svc.portalUrl}/status`, { headers: { cookie } });
   expect(res.status).toBe(200);
   const text = await res.text();

@@ -14,12 +14,12 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
   const root = join(dir, 'recordings');
   const catalogFile = join(dir, 'catalog.sqlite');
   mkdirSync(join(root, 'calls'), { recursive: true });
-  const catalog = new Catalog(catalogFile);
+  const catalog = await Catalog.open(catalogFile);
   const wav = encodeWav(new Signal().speech(1000).noise(-50).pcm(), 8000);
   const DAY = 86_400_000;
-  const add = (name: string, ageDays: number, deliveryStatus: 'delivered' | 'dead' | 'pending' | null): Recording => {
+  const add = async (name: string, ageDays: number, deliveryStatus: 'delivered' | 'dead' | 'pending' | null): Promise<Recording> => {
     writeFileSync(join(root, 'calls', `${name}.wav`), wav);
-    const rec = catalog.addRecording(
+    const rec = await catalog.addRecording(
       {
         uniqueid: name,
         ani: '2125550100',
@@ -34,17 +34,17 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
       deliveryStatus ? [{ route: 'crm', kind: 'webhook', target: 'http://127.0.0.1:1/x' }] : [],
       Date.now() - ageDays * DAY,
     );
-    const d = catalog.deliveriesOf(rec.id)[0];
-    if (d && deliveryStatus !== 'pending')
-      catalog.finishAttempt(d, { outcome: deliveryStatus === 'delivered' ? 'delivered' : 'dead', durationMs: 1 });
+    // Claimed first, as the outbox does: an outcome is recorded only under the claim's lease.
+    const [d] = deliveryStatus && deliveryStatus !== 'pending' ? await catalog.claimDue(1, 60_000) : [];
+    if (d) await catalog.finishAttempt(d, { outcome: deliveryStatus === 'delivered' ? 'delivered' : 'dead', durationMs: 1 });
     return rec;
   };
-  const oldDelivered = add('old-delivered', 40, 'delivered');
-  const oldDead = add('old-dead', 40, 'dead');
-  const oldNoRoute = add('old-no-route', 40, null);
-  const oldPending = add('old-pending', 40, 'pending');
-  const recent = add('recent', 5, 'delivered');
-  catalog.close();
+  const oldDelivered = await add('old-delivered', 40, 'delivered');
+  const oldDead = await add('old-dead', 40, 'dead');
+  const oldNoRoute = await add('old-no-route', 40, null);
+  const recent = await add('recent', 5, 'delivered');
+  const oldPending = await add('old-pending', 40, 'pending'); // last: the claims above must not take it
+  await catalog.close();
 
   const svc = await startTestService('/nonexistent', {
     DC_RECORDINGS_LOCAL_DIR: root,
@@ -58,14 +58,14 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
     const gone = [oldDelivered, oldDead, oldNoRoute];
     for (const r of gone) {
       expect([r.path, existsSync(join(root, r.path))]).toEqual([r.path, false]);
-      expect(svc.catalog.getRecording(r.id)!.purgedAt).not.toBeNull();
+      expect((await svc.catalog.getRecording(r.id))!.purgedAt).not.toBeNull();
     }
     for (const r of [oldPending, recent]) {
       expect([r.path, existsSync(join(root, r.path))]).toEqual([r.path, true]);
-      expect(svc.catalog.getRecording(r.id)!.purgedAt).toBeNull();
+      expect((await svc.catalog.getRecording(r.id))!.purgedAt).toBeNull();
     }
     // The row and its metadata remain searchable.
-    expect(svc.catalog.listRecordings({ limit: 10 })).toHaveLength(5);
+    expect(await svc.catalog.listRecordings({ limit: 10 })).toHaveLength(5);
   } finally {
     await svc.stop();
     rmSync(dir, { recursive: true, force: true });

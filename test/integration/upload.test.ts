@@ -77,11 +77,11 @@ test('an IVR upload is stored atomically, catalogued before the 200, and deliver
   const r = await post(body, type);
   expect(r.status).toBe(200);
   const { id } = JSON.parse(r.text) as { id: string };
-  const rec = svc.catalog.getRecording(id)!; // catalogued before the answer
+  const rec = (await svc.catalog.getRecording(id))!; // catalogued before the answer
   expect(rec).toMatchObject({ source: 'upload', ani: '3055550123', dnis: '8005551000', format: 'wav' });
   expect(rec.path).toMatch(/^uploads\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.wav$/);
   expect(Math.round(rec.durationMs)).toBe(3000);
-  await waitFor('delivered', () => svc.catalog.deliveriesOf(id).every((d) => d.status === 'delivered'), 30_000);
+  await waitFor('delivered', async () => (await svc.catalog.deliveriesOf(id)).every((d) => d.status === 'delivered'), 30_000);
   const hit = rx.delivered.get(`${id}:webhook`)!;
   expect(hit.signatureValid).toBe(true);
   expect(decodedSeconds(hit.audio, 'mp3')).toBeCloseTo(3, 0);
@@ -185,7 +185,7 @@ test('bad uploads get the right status and a reason, and keep nothing', async ()
 
 test('1,000 malformed uploads: a 4xx each, nothing written outside the recordings root, the service stays up', async () => {
   const before = readdirSync(dirname(root)).sort();
-  const uploadsBefore = svc.catalog.listRecordings({ limit: 1000 }).length;
+  const uploadsBefore = (await svc.catalog.listRecordings({ limit: 1000 })).length;
   let seed = 1234;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const statuses = new Map<number, number>();
@@ -238,7 +238,7 @@ test('1,000 malformed uploads: a 4xx each, nothing written outside the recording
   expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
   expect(readdirSync(dirname(root)).sort()).toEqual(before);
   expect(readdirSync(join(root, '.incoming'))).toEqual([]);
-  expect(svc.catalog.listRecordings({ limit: 1000 }).length).toBe(uploadsBefore);
+  expect((await svc.catalog.listRecordings({ limit: 1000 })).length).toBe(uploadsBefore);
   const health = await fetch(`${svc.portalUrl}/healthz`);
   expect(health.status).toBe(200);
 }, 120_000);

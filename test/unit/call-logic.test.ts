@@ -244,7 +244,7 @@ test('write ahead: the call is reported with its file name before it is dialled'
   const order: string[] = [];
   const origOriginate = ari.originate.bind(ari);
   ari.originate = (r) => (order.push('originate'), origOriginate(r));
-  const { s } = session(ari, { onStarted: (c) => order.push(`started ${c.recordingFile?.endsWith(`${CALLER}.wav`)}`) });
+  const { s } = session(ari, { onStarted: (c) => void order.push(`started ${c.recordingFile?.endsWith(`${CALLER}.wav`)}`) });
   await s.start();
   expect(order).toEqual(['started true', 'originate']);
 });
@@ -258,8 +258,8 @@ describe('after a restart (StasisApp.reconcile)', () => {
       endpoint: 'Local/${NUMBER}@fake-pstn',
       dialTimeoutSec: 30,
       numberPattern: /^\d{10}$/,
-      knownCall: (u) => (known[u] ? { ...known[u]!, recordingFile: `/x/${u}.wav`, linkedid: u, startedAt: new Date(0) } : undefined),
-      openCalls: () => Object.keys(known),
+      knownCall: async (u) => (known[u] ? { ...known[u]!, recordingFile: `/x/${u}.wav`, linkedid: u, startedAt: new Date(0) } : undefined),
+      openCalls: async () => Object.keys(known),
     });
     const ended: CallSummary[] = [];
     stasis.on('call-ended', (x: CallSummary) => ended.push(x));

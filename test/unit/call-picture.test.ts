@@ -68,7 +68,7 @@ test('mu-law mono, longer than the chunk size: one channel, the quiet and loud h
   expect(Math.min(...l.slice(half + 1))).toBeGreaterThan(-8);
 });
 
-test('accounts made before roles existed are admins after the upgrade', () => {
+test('accounts made before roles existed are admins after the upgrade', async () => {
   const file = join(dir, 'old.sqlite');
   const db = new Database(file);
   db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -78,10 +78,10 @@ test('accounts made before roles existed are admins after the upgrade', () => {
   });
   db.prepare('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)').run('olduser', 'scrypt$x', '2026-01-01T00:00:00Z');
   db.close();
-  const c = new Catalog(file);
+  const c = await Catalog.open(file);
   try {
-    expect(c.users.get('olduser')).toMatchObject({ role: 'admin', extensions: [], disabled: false });
+    expect(await c.users.get('olduser')).toMatchObject({ role: 'admin', extensions: [], disabled: false });
   } finally {
-    c.close();
+    await c.close();
   }
 });

@@ -11,7 +11,7 @@ const OPEN = `
 const { Catalog } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'src', 'recordings'))});
 const at = Number(process.argv[2]);
 while (Date.now() < at) {}
-new Catalog(process.argv[1]).close();
+Catalog.open(process.argv[1]).then((c) => c.close());
 `;
 
 test('8 processes opening one new catalog at the same moment: all succeed, each migration applied once', async () => {

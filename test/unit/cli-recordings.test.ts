@@ -9,9 +9,9 @@ const file = join(mkdtempSync(join(tmpdir(), 'dc-cli-rec-')), 'catalog.sqlite');
 const cli = (...args: string[]) =>
   spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, DC_CATALOG_FILE: file }, timeout: 20_000 });
 
-test('recordings list/show and deliveries list/dead/retry read the catalog', () => {
-  const c = new Catalog(file);
-  const rec = c.addRecording(
+test('recordings list/show and deliveries list/dead/retry read the catalog', async () => {
+  const c = await Catalog.open(file);
+  const rec = await c.addRecording(
     {
       uniqueid: '1.1',
       ani: '2125550100',
@@ -26,9 +26,9 @@ test('recordings list/show and deliveries list/dead/retry read the catalog', () 
     },
     [{ route: 'crm', kind: 'webhook', target: 'http://127.0.0.1:9/x' }],
   );
-  const [d] = c.claimDue(1, 1000);
-  c.finishAttempt(d!, { outcome: 'dead', httpStatus: 410, error: 'HTTP 410 gone', durationMs: 5 });
-  c.close();
+  const [d] = await c.claimDue(1, 1000);
+  await c.finishAttempt(d!, { outcome: 'dead', httpStatus: 410, error: 'HTTP 410 gone', durationMs: 5 });
+  await c.close();
 
   let r = cli('recordings', 'list', '--json');
   expect(r.status).toBe(0);

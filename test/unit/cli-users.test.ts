@@ -15,7 +15,7 @@ const LIMITS = { idleMs: 3600_000, absoluteMs: 3600_000 };
 
 afterAll(() => rmSync(dirname(file), { recursive: true, force: true }));
 
-test('users add/set/passwd/disable/enable/remove, roles and extensions; sessions end; audit list shows it all', () => {
+test('users add/set/passwd/disable/enable/remove, roles and extensions; sessions end; audit list shows it all', async () => {
   expect(cli(['users', 'add', 'root'], 'a long password\n')).toMatchObject({ status: 0, stdout: 'added root (admin)\n' });
   const second = cli(['users', 'add', 'alice'], 'a long password\n');
   expect(second.status).toBe(1);
@@ -31,18 +31,18 @@ test('users add/set/passwd/disable/enable/remove, roles and extensions; sessions
   expect(cli(['users', 'list']).stdout).toMatch(/^alice {2}agent 2003 {2}\S+\nroot {2}admin {2}\S+\n$/);
 
   // a portal session held by another process ends when the CLI disables the account
-  const c = new Catalog(file);
+  const c = await Catalog.open(file);
   try {
-    const s = c.sessions.create('alice', '127.0.0.1');
-    expect(c.sessions.resolve(s.id, LIMITS)).toBeDefined();
+    const s = await c.sessions.create('alice', '127.0.0.1');
+    expect(await c.sessions.resolve(s.id, LIMITS)).toBeDefined();
     expect(cli(['users', 'disable', 'alice']).stdout).toBe('disabled alice (their sessions ended)\n');
-    expect(c.sessions.resolve(s.id, LIMITS)).toBeUndefined();
+    expect(await c.sessions.resolve(s.id, LIMITS)).toBeUndefined();
     expect(cli(['users', 'enable', 'alice']).status).toBe(0);
-    const s2 = c.sessions.create('alice', '127.0.0.1');
+    const s2 = await c.sessions.create('alice', '127.0.0.1');
     expect(cli(['users', 'passwd', 'alice'], 'another long password\n').status).toBe(0);
-    expect(c.sessions.resolve(s2.id, LIMITS)).toBeUndefined();
+    expect(await c.sessions.resolve(s2.id, LIMITS)).toBeUndefined();
   } finally {
-    c.close();
+    await c.close();
   }
   expect(cli(['users', 'disable', 'root'])).toMatchObject({
     status: 1,

@@ -38,9 +38,9 @@ test('every metric the Grafana dashboard queries is one the service exports', as
     activeCalls: () => 0,
     activeTaps: () => 0,
     rtp: () => ({ packets: 0, lost: 0, malformed: 0 }),
-    deliveries: () => ({ pending: 0, sending: 0, delivered: 0, dead: 0 }),
+    deliveries: async () => ({ pending: 0, sending: 0, delivered: 0, dead: 0 }),
     targets: () => [],
-    outages: () => [],
+    outages: async () => [],
   });
   m.cpaDecision.observe(1);
   m.deliverySeconds.observe(1);

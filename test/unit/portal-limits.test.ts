@@ -11,7 +11,7 @@ import { searchQuery } from '../../src/portal/pages';
 
 test('a slow-header connection is closed within about headersTimeoutMs, not 30 s later', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dc-portal-limits-'));
-  const catalog = new Catalog(join(dir, 'c.sqlite'));
+  const catalog = await Catalog.open(join(dir, 'c.sqlite'));
   const portal = await startPortal({
     host: '127.0.0.1',
     port: 0,
@@ -40,7 +40,7 @@ test('a slow-header connection is closed within about headersTimeoutMs, not 30 s
     const closed = new Promise((r) => portal.server.close(r));
     portal.server.closeAllConnections();
     await closed;
-    catalog.close();
+    await catalog.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

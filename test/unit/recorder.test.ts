@@ -12,13 +12,13 @@ let catalog: Catalog;
 const logs: Record<string, unknown>[] = [];
 const log = createLogger('debug', { write: (l: string) => void logs.push(JSON.parse(l)) });
 
-beforeEach(() => {
+beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), 'dc-recorder-'));
-  catalog = new Catalog(join(root, 'catalog.sqlite'));
+  catalog = await Catalog.open(join(root, 'catalog.sqlite'));
   logs.length = 0;
 });
-afterEach(() => {
-  catalog.close();
+afterEach(async () => {
+  await catalog.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -52,22 +52,22 @@ function wavFile(uniqueid: string, samples: number, ageMs = 60_000, dnis = '4175
 
 test('write ahead, then a crash: the next start completes the row once, from the closed file', async () => {
   const rel = wavFile('1764579600.1', 8000);
-  recorder().callStarted({ uniqueid: '1764579600.1', ani: '2125550100', dnis: '4175551234', file: `${AST}/${rel}` });
-  expect(catalog.openRecordings()).toHaveLength(1);
-  expect(catalog.listRecordings()).toHaveLength(0); // not shown while it is being recorded
+  await recorder().callStarted({ uniqueid: '1764579600.1', ani: '2125550100', dnis: '4175551234', file: `${AST}/${rel}` });
+  expect(await catalog.openRecordings()).toHaveLength(1);
+  expect(await catalog.listRecordings()).toHaveLength(0); // not shown while it is being recorded
   // "restart": a new recorder over the same catalog
   const r = recorder();
   expect(await r.sweep()).toEqual({ completed: 1, recovered: 0, noAudio: 0 });
   expect(await r.sweep()).toEqual({ completed: 0, recovered: 0, noAudio: 0 });
-  const [rec] = catalog.listRecordings();
+  const [rec] = await catalog.listRecordings();
   expect(rec).toMatchObject({ uniqueid: '1764579600.1', state: 'complete', recovered: true, durationMs: 1000, path: rel });
-  expect(catalog.deliveriesOf(rec!.id)).toHaveLength(1);
+  expect(await catalog.deliveriesOf(rec!.id)).toHaveLength(1);
 });
 
 test('a call still served here, or a file still being written, is left alone by the sweep', async () => {
   const rel = wavFile('1764579600.2', 8000);
   const r = recorder(['1764579600.2']);
-  r.callStarted({ uniqueid: '1764579600.2', ani: '1', dnis: '4175551234', file: `${AST}/${rel}` });
+  await r.callStarted({ uniqueid: '1764579600.2', ani: '1', dnis: '4175551234', file: `${AST}/${rel}` });
   expect(await r.sweep()).toEqual({ completed: 0, recovered: 0, noAudio: 0 });
   // open file: MixMonitor's header says 0 bytes until it closes it
   const open = wavFile('1764579600.3', 8000);
@@ -88,7 +88,7 @@ test('a file of our naming with no row at all is catalogued once, marked recover
   writeFileSync(join(root, day(), 'someone-elses.wav'), 'x');
   expect(await recorder().sweep()).toEqual({ completed: 0, recovered: 1, noAudio: 0 });
   expect(await recorder().sweep()).toEqual({ completed: 0, recovered: 0, noAudio: 0 });
-  expect(catalog.listRecordings()).toEqual([
+  expect(await catalog.listRecordings()).toEqual([
     expect.objectContaining({
       uniqueid: '1764579600.5',
       ani: '2125550100',
@@ -103,26 +103,26 @@ test('a file of our naming with no row at all is catalogued once, marked recover
 test('a call with no audio (MixMonitor closed a bare header) is catalogued as no_audio at once, nothing delivered, no retries', async () => {
   const rel = wavFile('1764579600.6', 0, 0);
   const r = recorder();
-  r.callStarted({ uniqueid: '1764579600.6', ani: '1', dnis: '4175551234', file: `${AST}/${rel}` });
+  await r.callStarted({ uniqueid: '1764579600.6', ani: '1', dnis: '4175551234', file: `${AST}/${rel}` });
   r.callFinished({ uniqueid: '1764579600.6', ani: '1', dnis: '4175551234', file: `${AST}/${rel}`, source: 'ari' });
   await r.stop(5000);
-  const [rec] = catalog.listRecordings();
+  const [rec] = await catalog.listRecordings();
   expect(rec).toMatchObject({ state: 'no_audio', durationMs: 0 });
-  expect(catalog.deliveriesOf(rec!.id)).toEqual([]);
+  expect(await catalog.deliveriesOf(rec!.id)).toEqual([]);
   expect(logs.filter((l) => (l.level as number) >= 40)).toEqual([]);
 });
 
 test('a recording that does not exist is a permanent failure: one warning, the written-ahead row closed, no retries', async () => {
   const r = recorder();
   const file = `${AST}/${day()}/20261201-090000-1-4175551234-1764579600.7.wav`;
-  r.callStarted({ uniqueid: '1764579600.7', ani: '1', dnis: '4175551234', file });
+  await r.callStarted({ uniqueid: '1764579600.7', ani: '1', dnis: '4175551234', file });
   const t0 = Date.now();
   (r as unknown as { o: { closeTimeoutMs?: number } }).o.closeTimeoutMs = 1000;
   r.callFinished({ uniqueid: '1764579600.7', ani: '1', dnis: '4175551234', file, source: 'ari' });
   await r.stop(5000);
   expect(Date.now() - t0).toBeLessThan(3000);
   expect(logs.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(['recording cannot be catalogued']);
-  expect(catalog.listRecordings()).toEqual([expect.objectContaining({ uniqueid: '1764579600.7', state: 'no_audio' })]);
+  expect(await catalog.listRecordings()).toEqual([expect.objectContaining({ uniqueid: '1764579600.7', state: 'no_audio' })]);
 });
 
 test('the same call reported twice (hangup and sweep, or two AGI reports) is catalogued once', async () => {
@@ -132,7 +132,7 @@ test('the same call reported twice (hangup and sweep, or two AGI reports) is cat
   r.callFinished(call);
   r.callFinished(call);
   await Promise.all([r.sweep(), r.stop(5000)]);
-  expect(catalog.listRecordings()).toHaveLength(1);
+  expect(await catalog.listRecordings()).toHaveLength(1);
 });
 
 test('a symbolic link in the spool to a file outside it is refused: not catalogued, not served', async () => {
@@ -145,7 +145,7 @@ test('a symbolic link in the spool to a file outside it is refused: not catalogu
     const r = recorder();
     r.callFinished({ uniqueid: '1764579600.9', ani: '1', dnis: '4175551234', file: `${AST}/${rel}`, source: 'agi' });
     await r.stop(5000);
-    expect(catalog.listRecordings()).toEqual([]);
+    expect(await catalog.listRecordings()).toEqual([]);
     expect(logs.find((l) => l.msg === 'recording cannot be catalogued')?.err).toMatch(/leads outside the recordings root/);
     expect(() => realFileInsideRoot(root, rel)).toThrow(PathOutsideRootError);
     // a directory of links is no way round it either
