@@ -6,7 +6,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$HERE"
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (apt-get, debootstrap and chroot need it)" >&2; exit 1; }
 
-APT_PACKAGES=(debootstrap sip-tester ffmpeg sox espeak-ng curl ca-certificates docker-compose chromium iputils-ping openssl)
+APT_PACKAGES=(debootstrap sip-tester ffmpeg sox espeak-ng curl ca-certificates docker-compose chromium iputils-ping openssl postgresql)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

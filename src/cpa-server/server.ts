@@ -194,8 +194,16 @@ class Connection {
       try {
         this.touch();
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-        if (buf.length > this.limits.maxFrameBytes)
-          throw new ProtocolError(ERROR.frameTooLarge, `frame of ${buf.length} bytes is over the limit of ${this.limits.maxFrameBytes}`);
+        if (buf.length > this.limits.maxFrameBytes) {
+          const e = new ProtocolError(
+            ERROR.frameTooLarge,
+            `frame of ${buf.length} bytes is over the limit of ${this.limits.maxFrameBytes}`,
+          );
+          // After the answers to the requests before it (their configuration may still be read from the catalog).
+          if (this.pending) this.queue = this.queue.then(() => this.fail(e));
+          else this.fail(e);
+          return;
+        }
         if (isBinary) {
           // Audio waits for the requests before it (a session being looked up): order is the protocol's.
           if (this.pending) this.queue = this.queue.then(() => this.guard(() => this.audio(buf)));

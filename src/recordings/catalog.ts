@@ -493,9 +493,9 @@ export class Catalog {
                       WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) OR (d.status = 'sending' AND d.lease_until <= ?)) ${readable}
                       ORDER BY d.next_attempt_at, d.id LIMIT ? ${t.skipLocked})
          RETURNING *`,
-        now + leaseMs,
-        now,
-        now,
+        Math.round(now + leaseMs),
+        Math.round(now),
+        Math.round(now),
         ...(node ? [node] : []),
         max,
       ),
@@ -526,7 +526,8 @@ export class Catalog {
       } else if (a.outcome === 'retry') {
         changed = await t.run(
           `UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE ${mine}`,
-          a.retryAt ?? now,
+          // Whole milliseconds: the backoff's jitter is fractional, and PostgreSQL's BIGINT refuses fractions.
+          Math.round(a.retryAt ?? now),
           a.error ?? null,
           d.id,
           d.leaseUntil,

@@ -24,6 +24,8 @@ export interface RecorderOptions extends RegistrarOptions {
   maxAttempts?: number;
   /** A written-ahead row whose file never appeared is closed as no audio after this long. */
   missingAfterMs?: number;
+  /** Retries of a registration come this long apart, times the attempt (10 s, 20 s, ...). */
+  retryBaseMs?: number;
 }
 
 // <YYYYMMDD-HHMMSS>-<ANI>-<DNIS>-<uniqueid>.wav: the dialplan snippet's name, chosen so a file alone says
@@ -96,7 +98,7 @@ export class Recorder {
       const last = attempt >= (this.o.maxAttempts ?? 10);
       if (last) this.o.log.error(log, 'recording not catalogued; the sweep will try again');
       else this.o.log.warn(log, 'recording not catalogued yet, retrying');
-      if (!last && !this.stopping) setTimeout(() => this.callFinished(call, attempt + 1), 10_000 * attempt).unref();
+      if (!last && !this.stopping) setTimeout(() => this.callFinished(call, attempt + 1), (this.o.retryBaseMs ?? 10_000) * attempt).unref();
     });
     this.track(call.uniqueid, p);
   }

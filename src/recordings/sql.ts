@@ -78,7 +78,10 @@ class SqliteStatements implements Sql {
  * would otherwise land inside it on the same connection: while one is open, everyone else waits for it.
  */
 export class SqliteDb extends SqliteStatements implements SqlDb {
-  private open: Promise<void> | undefined;
+  /** The transaction running now (resolves when it ends). */
+  private active: Promise<void> | undefined;
+  /** The tail of the transactions waiting their turn. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(readonly where: string) {
     super(new Database(where));
@@ -89,30 +92,34 @@ export class SqliteDb extends SqliteStatements implements SqlDb {
   }
 
   private async idle(): Promise<void> {
-    while (this.open) await this.open;
+    while (this.active) await this.active;
   }
 
   override async all<T>(sql: string, ...args: unknown[]): Promise<T[]> {
-    if (this.open) await this.idle();
+    if (this.active) await this.idle();
     return super.all<T>(sql, ...args);
   }
   override async get<T>(sql: string, ...args: unknown[]): Promise<T | undefined> {
-    if (this.open) await this.idle();
+    if (this.active) await this.idle();
     return super.get<T>(sql, ...args);
   }
   override async run(sql: string, ...args: unknown[]): Promise<number> {
-    if (this.open) await this.idle();
+    if (this.active) await this.idle();
     return super.run(sql, ...args);
   }
   override async exec(sql: string): Promise<void> {
-    if (this.open) await this.idle();
+    if (this.active) await this.idle();
     return super.exec(sql);
   }
 
   async tx<T>(fn: (t: Sql) => Promise<T>): Promise<T> {
-    await this.idle();
+    // One at a time, in the order asked: each waits for the one before it.
+    const before = this.queue;
     let done!: () => void;
-    this.open = new Promise<void>((r) => (done = r));
+    const mine = new Promise<void>((r) => (done = r));
+    this.queue = before.then(() => mine);
+    await before;
+    this.active = mine;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
@@ -124,13 +131,13 @@ export class SqliteDb extends SqliteStatements implements SqlDb {
         throw e;
       }
     } finally {
-      this.open = undefined;
+      this.active = undefined;
       done();
     }
   }
 
   async close(): Promise<void> {
-    await this.idle();
+    await this.queue;
     this.db.close();
   }
 }

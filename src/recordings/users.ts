@@ -117,9 +117,10 @@ export class UserStore {
   async set(username: string, o: { role?: Role; extensions?: string[] }): Promise<PortalUser> {
     if (o.role !== undefined && !ROLES.includes(o.role)) throw new UserError(`role: one of ${ROLES.join(', ')}`);
     return this.db.tx(async (t) => {
+      const admins = await activeAdmins(t);
       const u = await userOf(t, username);
       if (!u) throw new UserError(`username: no user '${username}'`);
-      if (u.role === 'admin' && o.role && o.role !== 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
+      if (u.role === 'admin' && o.role && o.role !== 'admin' && !u.disabled && admins === 1)
         throw new UserError(`role: '${username}' is the last active admin`);
       await t.run(
         'UPDATE users SET role = ?, extensions = ? WHERE username = ?',
@@ -143,9 +144,10 @@ export class UserStore {
   /** Disabled accounts cannot log in and their sessions end at once; enable() lets them log in again. */
   setDisabled(username: string, disabled: boolean, now = new Date()): Promise<PortalUser> {
     return this.db.tx(async (t) => {
+      const admins = await activeAdmins(t);
       const u = await userOf(t, username);
       if (!u) throw new UserError(`username: no user '${username}'`);
-      if (disabled && u.role === 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
+      if (disabled && u.role === 'admin' && !u.disabled && admins === 1)
         throw new UserError(`username: '${username}' is the last active admin`);
       await t.run('UPDATE users SET disabled_at = ? WHERE username = ?', disabled ? now.toISOString() : null, username);
       if (disabled) await t.run('DELETE FROM sessions WHERE username = ?', username);
@@ -155,9 +157,9 @@ export class UserStore {
 
   remove(username: string): Promise<boolean> {
     return this.db.tx(async (t) => {
+      const admins = await activeAdmins(t);
       const u = await userOf(t, username);
-      if (u?.role === 'admin' && !u.disabled && (await activeAdmins(t)) === 1)
-        throw new UserError(`username: '${username}' is the last active admin`);
+      if (u?.role === 'admin' && !u.disabled && admins === 1) throw new UserError(`username: '${username}' is the last active admin`);
       await t.run('DELETE FROM sessions WHERE username = ?', username);
       return (await t.run('DELETE FROM users WHERE username = ?', username)) > 0;
     });
@@ -192,12 +194,13 @@ export class UserStore {
 }
 
 async function userOf(t: Sql, username: string): Promise<PortalUser | undefined> {
-  const r = await t.get<UserRow>(`SELECT * FROM users WHERE username = ? ${t.forUpdate}`, username);
+  const r = await t.get<UserRow>('SELECT * FROM users WHERE username = ?', username);
   return r && toUser(r);
 }
 
-// The active admins' rows are locked by the transaction that may take the last one away: two admins demoting
-// each other at once on two companions cannot leave none (SQLite's write lock already serialises them).
+// Read first, locking the active admins' rows (always in the same order, so two such changes cannot deadlock):
+// two admins demoting each other at once on two companions cannot leave none. SQLite's write lock already
+// serialises them.
 async function activeAdmins(t: Sql): Promise<number> {
-  return (await t.all(`SELECT username FROM users WHERE role = 'admin' AND disabled_at IS NULL ${t.forUpdate}`)).length;
+  return (await t.all(`SELECT username FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY username ${t.forUpdate}`)).length;
 }

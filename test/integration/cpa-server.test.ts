@@ -18,10 +18,12 @@ import { readAudioFile } from '../../src/media';
 import { remoteAnalyser } from '../../src/ari/tap/analysers';
 import { resolveParams } from '../../src/cpa';
 import { Signal } from '../../scripts/lib/signals';
+import { catalogLocation } from '../support/pg';
 
 const DEV = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'cpa-dev');
 let dir: string;
 let catalog: Catalog;
+let location = '';
 let server: CpaServer;
 let url: string;
 
@@ -40,7 +42,8 @@ async function start(limits = {}): Promise<void> {
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dc-cpa-server-'));
-  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
+  location = await catalogLocation(dir);
+  catalog = await Catalog.open(location);
   await start({ idleTimeoutMs: 2000, maxSessionsPerTenant: 2, breakGraceMs: 300 });
 });
 afterEach(async () => {
@@ -106,11 +109,12 @@ test('set_cpa_params: OK, 01 missing fields, 02 a bad value named, 05 another an
 
 test('a configuration saved through one instance is used by another sharing the catalog, and after a restart', async () => {
   await setCpaParams(url, 'acme', 'shared', { maxtime: 2000 });
+  let second: Catalog | undefined;
   const other = new CpaServer({
     host: '127.0.0.1',
     port: 0,
     log: createLogger('silent'),
-    configs: cpaConfigStore(loadConfig({ env: {} }), await Catalog.open(join(dir, 'catalog.sqlite'))),
+    configs: cpaConfigStore(loadConfig({ env: {} }), (second = await Catalog.open(location))),
   });
   const otherUrl = (await other.listen()).url;
   try {
@@ -119,10 +123,11 @@ test('a configuration saved through one instance is used by another sharing the 
     s.terminate();
   } finally {
     await other.close();
+    await second?.close();
   }
   await server.close();
   await catalog.close();
-  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
+  catalog = await Catalog.open(location);
   await start();
   const s = await RemoteCpaSession.open({ url, tenant: 'acme', config: 'shared' });
   expect(s.callUuid).toMatch(/^[0-9a-f-]{36}$/); // generated when absent

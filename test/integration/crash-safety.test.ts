@@ -10,6 +10,7 @@ import { encodeWav } from '../../src/media';
 import { Signal } from '../../scripts/lib/signals';
 import { WebhookReceiver } from '../support/receivers';
 import { waitFor } from '../support/sandbox';
+import { catalogEnv, catalogLocation } from '../support/pg';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const SECRET = 'crash-test-secret-0123456789abcd';
@@ -26,7 +27,7 @@ test('100 deliveries survive kill -9 at random moments: 100 delivered, 0 lost', 
 
 async function crashAndCount(rx: WebhookReceiver): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'dc-crash-'));
-  const catalogFile = join(root, 'catalog.sqlite');
+  const catalogFile = await catalogLocation(root);
   // The receiver is a little slow, so kills land while requests are in flight.
   rx.delayMs = 150;
   const catalog = await Catalog.open(catalogFile);
@@ -52,7 +53,7 @@ async function crashAndCount(rx: WebhookReceiver): Promise<void> {
 
   const env = {
     ...process.env,
-    DC_CATALOG_FILE: catalogFile,
+    ...catalogEnv(catalogFile, root),
     DC_RECORDINGS_LOCAL_DIR: root,
     DC_WEBHOOK_URL: rx.url,
     DC_WEBHOOK_SECRET: SECRET,

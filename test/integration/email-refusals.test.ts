@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log';
 import { encodeWav } from '../../src/media';
 import { Signal } from '../../scripts/lib/signals';
 import { waitFor } from '../support/sandbox';
+import { catalogLocation } from '../support/pg';
 
 test('550 for one mailbox: dead at once with the reason; 451 twice for another: retried, then delivered', async () => {
   const root = mkdtempSync(join(tmpdir(), 'dc-smtp-'));
@@ -38,7 +39,7 @@ test('550 for one mailbox: dead at once with the reason; 451 twice for another: 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.server.address() as AddressInfo).port;
-  const catalog = await Catalog.open(join(root, 'catalog.sqlite'));
+  const catalog = await Catalog.open(await catalogLocation(root));
   const worker = new OutboxWorker({
     catalog,
     root,

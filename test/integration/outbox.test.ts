@@ -11,14 +11,15 @@ import { Signal } from '../../scripts/lib/signals';
 import { WebhookReceiver } from '../support/receivers';
 import { decodedSeconds } from '../support/audio';
 import { waitFor } from '../support/sandbox';
+import { catalogLocation } from '../support/pg';
 
 const SECRET = 'test-webhook-secret-0123456789';
-const log = createLogger('silent');
+const log = createLogger((process.env.DC_TEST_LOG as 'info') ?? 'silent');
 
 async function setup(recordings: number, opts: { maxAgeMs?: number } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'dc-outbox-'));
   mkdirSync(join(root, '2026/11/23'), { recursive: true });
-  const catalog = await Catalog.open(join(root, 'catalog.sqlite'));
+  const catalog = await Catalog.open(await catalogLocation(root));
   const rx = new WebhookReceiver(SECRET);
   await rx.listen();
   const routes = [{ name: 'crm', kind: 'webhook' as const, target: rx.url }];

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log';
 import { encodeWav } from '../../src/media';
 import { Catalog, signedDownloadUrl, type Recording } from '../../src/recordings';
 import { loginAttempt, portalLogin } from '../support/portal-client';
+import { catalogLocation } from '../support/pg';
 
 const dir = mkdtempSync(join(tmpdir(), 'dc-routes-'));
 const PASSWORD = 'a long enough password';
@@ -25,7 +26,7 @@ const recs: Record<string, Recording> = {};
 let aliceDelivery = 0;
 
 beforeAll(async () => {
-  catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
+  catalog = await Catalog.open(await catalogLocation(dir));
   await catalog.users.add('root', PASSWORD, { role: 'admin' });
   await catalog.users.add('sue', PASSWORD, { role: 'supervisor' });
   await catalog.users.add('alice', PASSWORD, { role: 'agent', extensions: ['2001'] });

@@ -13,12 +13,13 @@ import { REPO, waitFor } from '../support/sandbox';
 import { startTestService, type TestService } from '../support/service';
 import type { Recording } from '../../src/recordings';
 import { loginAttempt, portalLogin } from '../support/portal-client';
+import { catalogEnv, catalogLocation } from '../support/pg';
 
 const CLI = join(REPO, 'dist/src/cli.js');
 const PASSWORD = 'correct horse battery';
 const dir = mkdtempSync(join(tmpdir(), 'dc-portal-'));
 const root = join(dir, 'recordings');
-const catalogFile = join(dir, 'catalog.sqlite');
+let catalogFile = '';
 let svc: TestService;
 let browser: Browser;
 const recs: Record<string, Recording> = {};
@@ -61,9 +62,10 @@ async function addRecording(
 }
 
 beforeAll(async () => {
+  catalogFile = await catalogLocation(dir);
   svc = await startTestService('/nonexistent', {
     DC_RECORDINGS_LOCAL_DIR: root,
-    DC_CATALOG_FILE: catalogFile,
+    ...catalogEnv(catalogFile, dir),
     DC_ARI_URL: 'http://127.0.0.1:1',
     DC_CPA_ENABLED: 'false',
     DC_MONITOR_INTERVAL_MS: '200',
@@ -103,7 +105,7 @@ beforeAll(async () => {
   // The account is made with the CLI, as an admin would (the password on standard input).
   const add = spawnSync('node', [CLI, 'users', 'add', 'alice'], {
     input: `${PASSWORD}\n`,
-    env: { ...process.env, DC_CATALOG_FILE: catalogFile },
+    env: { ...process.env, ...catalogEnv(catalogFile, dir) },
     encoding: 'utf8',
   });
   expect(add.stderr).toBe('');

@@ -8,11 +8,13 @@ import { Catalog, type Recording } from '../../src/recordings';
 import { encodeWav } from '../../src/media';
 import { Signal } from '../../scripts/lib/signals';
 import { startTestService } from '../support/service';
+import { catalogEnv, catalogLocation } from '../support/pg';
+import { waitFor } from '../support/sandbox';
 
 test('audio older than retentionDays with finished deliveries is deleted; pending or recent audio stays', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dc-retention-'));
   const root = join(dir, 'recordings');
-  const catalogFile = join(dir, 'catalog.sqlite');
+  const catalogFile = await catalogLocation(dir);
   mkdirSync(join(root, 'calls'), { recursive: true });
   const catalog = await Catalog.open(catalogFile);
   const wav = encodeWav(new Signal().speech(1000).noise(-50).pcm(), 8000);
@@ -48,13 +50,15 @@ test('audio older than retentionDays with finished deliveries is deleted; pendin
 
   const svc = await startTestService('/nonexistent', {
     DC_RECORDINGS_LOCAL_DIR: root,
-    DC_CATALOG_FILE: catalogFile,
+    ...catalogEnv(catalogFile, dir),
     DC_ARI_URL: 'http://127.0.0.1:1',
     DC_CPA_ENABLED: 'false',
     DC_RETENTION_DAYS: '30',
     DC_MONITOR_ENABLED: 'false',
   });
   try {
+    // The sweep runs at start-up, beside the service (on PostgreSQL its queries take real round trips).
+    await waitFor('the start-up retention sweep', async () => (await svc.catalog.getRecording(oldNoRoute.id))?.purgedAt, 10_000);
     const gone = [oldDelivered, oldDead, oldNoRoute];
     for (const r of gone) {
       expect([r.path, existsSync(join(root, r.path))]).toEqual([r.path, false]);

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log';
 import { startService, type Service } from '../../src/serve';
 import type { CallSummary } from '../../src/ari';
 import { waitFor } from './sandbox';
+import { catalogEnv, catalogLocation } from './pg';
 
 export interface TestService extends Service {
   ended: CallSummary[];
@@ -17,12 +18,13 @@ export interface TestService extends Service {
 
 /** The real service, in-process, against the sandbox Asterisk. */
 export async function startTestService(chroot: string, env: Record<string, string> = {}): Promise<TestService> {
-  // A catalog of its own unless the test brings one; removed when the service stops.
-  const ownDir = env.DC_CATALOG_FILE ? undefined : mkdtempSync(join(tmpdir(), 'dc-catalog-'));
+  // A catalog of its own unless the test brings one (a fresh PostgreSQL database on the PostgreSQL runs);
+  // removed when the service stops.
+  const ownDir = env.DC_CATALOG_FILE || env.DC_DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'dc-catalog-'));
   const cfg: Config = loadConfig({
     env: {
       DC_RECORDINGS_LOCAL_DIR: join(chroot, 'var/spool/asterisk/monitor'),
-      ...(ownDir ? { DC_CATALOG_FILE: join(ownDir, 'catalog.sqlite') } : {}),
+      ...(ownDir ? catalogEnv(await catalogLocation(ownDir), ownDir) : {}),
       DC_PORTAL_PORT: '0',
       DC_AGI_PORT: '0',
       DC_ARI_RECONNECT_MIN_MS: '200',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Catalog, PathOutsideRootError, Recorder, realFileInsideRoot } from '../../src/recordings';
 import { createLogger } from '../../src/log';
 import { encodeWav } from '../../src/media';
+import { catalogLocation } from '../support/pg';
 
 const AST = '/var/spool/asterisk/monitor';
 let root: string;
@@ -14,7 +15,7 @@ const log = createLogger('debug', { write: (l: string) => void logs.push(JSON.pa
 
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), 'dc-recorder-'));
-  catalog = await Catalog.open(join(root, 'catalog.sqlite'));
+  catalog = await Catalog.open(await catalogLocation(root));
   logs.length = 0;
 });
 afterEach(async () => {
