@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { catalogLocation, cpaSettings, routesOf, type Config } from './config';
+import { bucketOf, catalogLocation, cpaSettings, routesOf, type Config } from './config';
 import { createLogger, type Logger } from './log';
 import type { AriConnection, StasisApp } from './ari';
 import { startCalls, type Calls } from './ari/start';
@@ -7,8 +7,8 @@ import { Metrics, readiness, watchCalls } from './metrics';
 import { resolveFfmpeg } from './transport';
 import { dirname } from 'node:path';
 import type { RtpReceiver } from './media';
-import { openWritableCatalog, signedDownloadUrl, type Catalog, type Recorder } from './recordings';
-import { startRecorder } from './recordings/start';
+import { Bucket, openWritableCatalog, signedDownloadUrl, type Catalog, type Recorder } from './recordings';
+import { startArchiver, startRecorder } from './recordings/start';
 import type { FastAgiServer } from './agi';
 import { startAgi } from './agi/start';
 import type { OutboxWorker } from './transport';
@@ -96,10 +96,16 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     ).value;
     const live: { calls?: Calls; monitor?: ConnectivityMonitor } = {}; // parts made below, read when asked
     const metrics = serviceMetrics(catalog, live);
-    const { outbox } = await parts.start('outbox', () => startOutbox(cfg, catalog, link, log, (a) => countAttempt(metrics, a)));
+    const bucketSettings = bucketOf(cfg);
+    const bucket = bucketSettings
+      ? (await parts.start(`bucket (s3.bucket ${bucketSettings.bucket})`, () => withStop(new Bucket(bucketSettings), (b) => b.close())))
+          .value
+      : undefined;
+    const { outbox } = await parts.start('outbox', () => startOutbox(cfg, catalog, link, log, (a) => countAttempt(metrics, a), bucket));
+    const archive = bucket ? await parts.start('archiver', () => startArchiver(cfg, catalog, bucket, log)) : undefined;
     const isActive = (uniqueid: string) => live.calls?.stasis.isActive(uniqueid) ?? false;
-    const onRegistered = (r: { source: string }) => (metrics.recordings.inc({ source: r.source }), outbox.kick());
-    const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered, isActive, log }));
+    const onRegistered = (r: { source: string }) => (metrics.recordings.inc({ source: r.source }), outbox.kick(), archive?.archiver.kick());
+    const recorder = await parts.start('recorder', () => startRecorder(cfg, catalog, { onRegistered, isActive, log, bucket }));
     const calls = (live.calls = await parts.start('calls', () =>
       startCalls(cfg, { params: cpa.params, catalog, recorder: recorder.recorder, log, keepCallsOnStop: () => stopping.keepCalls }),
     ));
@@ -121,12 +127,12 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
       registry: metrics.registry,
       metricsAllowFrom: p.metricsAllowFrom,
       metricsToken: p.metricsToken,
-      ready: () => ready(cfg, catalog, calls),
+      ready: () => ready(cfg, catalog, calls, bucket),
     };
     const connectivity = () => live.monitor?.status() ?? [];
     const onUpload = (outcome: string) => metrics.uploads.inc({ outcome });
     const portal = await parts.start(`portal (portal.host/portal.port ${p.host}:${p.port})`, () =>
-      startPortalFor(cfg, { catalog, recorder: recorder.recorder, linkSecret, connectivity, log, ops, onUpload }),
+      startPortalFor(cfg, { catalog, bucket, recorder: recorder.recorder, linkSecret, connectivity, log, ops, onUpload }),
     );
     if (cfg.monitor.enabled) live.monitor = (await parts.start('monitor', () => startMonitorFor(cfg, catalog.outages, log))).monitor;
     const monitor = live.monitor;
@@ -138,6 +144,7 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
         endpoint: cfg.dial.endpoint,
         routes: routesOf(cfg).map((r) => r.name),
         catalog: catalog.db.where,
+        bucket: bucket?.where ?? null,
         instance: cfg.instance,
       },
       'starting',
@@ -188,8 +195,9 @@ function countAttempt(m: Metrics, a: { kind: string; outcome: string; sinceRegis
 }
 
 /** /readyz: ARI connected, the catalog writable, free space in its and the recordings' directories, ffmpeg. */
-function ready(cfg: Config, catalog: Catalog, calls: Calls): Promise<{ ok: boolean; problems: string[] }> {
+function ready(cfg: Config, catalog: Catalog, calls: Calls, bucket?: Bucket): Promise<{ ok: boolean; problems: string[] }> {
   return readiness({
+    bucketWritable: bucket && (() => bucket.check()),
     ariConnected: () => calls.ari.connected,
     catalogWritable: () => catalog.checkWritable(),
     dirs: [...new Set([cfg.recordings.localDir, dirname(cfg.recordings.catalogFile)])],

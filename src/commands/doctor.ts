@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { loadConfig, SANDBOX_ARI_PASSWORD } from '../config';
 import { resolveFfmpeg } from '../transport';
-import { routesOf, sharedNode } from '../config';
-import { Catalog, redactUrl } from '../recordings';
+import { bucketOf, routesOf, sharedNode } from '../config';
+import { Bucket, Catalog, redactUrl } from '../recordings';
 import { amiAction, amiList, type AmiOptions } from '../ami';
 import type { Command } from './command';
 
@@ -257,6 +257,22 @@ Exit code 0 when every check passes, 1 otherwise.`,
           });
         }
         if (existsSync(cfg.recordings.catalogFile)) c = await Catalog.open(cfg.recordings.catalogFile);
+      }
+      const bs = bucketOf(cfg);
+      if (bs) {
+        const b = new Bucket(bs);
+        try {
+          await b.check();
+          checks.push({
+            name: 'bucket',
+            ok: true,
+            detail: `${b.where} (answers, takes a write; keys under '${bs.prefix}'; local copies ${cfg.recordings.keepLocal ? 'kept' : 'removed once archived and delivered'})`,
+          });
+        } catch (e) {
+          checks.push({ name: 'bucket', ok: false, detail: `${b.where}: ${(e as Error).message}` });
+        } finally {
+          b.close();
+        }
       }
       if (c) {
         const n = (await c.users.list()).length;

@@ -1,5 +1,5 @@
 import { CpaParamError, resolveParams, type CpaParams } from '../cpa';
-import type { Route } from '../recordings';
+import type { BucketSettings, Route } from '../recordings';
 import type { SmtpConfig } from '../transport';
 import { ConfigError } from './load';
 import type { Config } from './schema';
@@ -58,4 +58,19 @@ export function catalogLocation(cfg: Config): string {
  */
 export function sharedNode(cfg: Config): string | undefined {
   return cfg.recordings.databaseUrl ? cfg.instance : undefined;
+}
+
+/** The bucket's settings when one is configured (s3.bucket). */
+export function bucketOf(cfg: Config): BucketSettings | undefined {
+  const s = cfg.s3;
+  if (!s.bucket) return undefined;
+  return {
+    endpoint: s.endpoint,
+    bucket: s.bucket,
+    region: s.region,
+    prefix: s.prefix,
+    accessKeyId: s.accessKeyId,
+    secretAccessKey: s.secretAccessKey,
+    forcePathStyle: s.forcePathStyle,
+  };
 }

@@ -2,5 +2,5 @@ export { loadConfig, ConfigError, ENV_SETTINGS } from './load';
 export type { LoadOptions } from './load';
 export { configSchema, SANDBOX_ARI_PASSWORD } from './schema';
 export type { Config } from './schema';
-export { routesOf, smtpOf, cpaSettings, catalogLocation, sharedNode } from './derived';
+export { routesOf, smtpOf, cpaSettings, catalogLocation, sharedNode, bucketOf } from './derived';
 export { configLeaves, type LeafKind } from './leaves';

@@ -32,6 +32,37 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    // The archive: an S3-compatible bucket (AWS, MinIO, Ceph RGW, ...). Off unless a bucket is named.
+    s3: z
+      .object({
+        // http(s)://host:port of the S3 API; absent: AWS's endpoint for the region.
+        endpoint: z
+          .string()
+          .refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), 'an http:// or https:// URL')
+          .optional(),
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lower-case letters, digits, . -)')
+          .optional(),
+        region: z.string().min(1).default('us-east-1'),
+        // Prepended to every object key, e.g. "recordings/".
+        prefix: z
+          .string()
+          .max(200)
+          .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, 'path segments ending in /, e.g. recordings/')
+          .default(''),
+        // Credentials: these, or the SDK's usual chain (AWS_* environment, instance role) when absent.
+        accessKeyId: z.string().min(1).optional(),
+        secretAccessKey: z.string().min(1).optional(),
+        // The bucket in the path (MinIO, Ceph and most self-hosted servers) instead of the host name.
+        forcePathStyle: z.boolean().default(false),
+        // The archiver looks for new recordings this often (a registration also wakes it); a bucket that
+        // fails is retried with a doubling pause up to maxBackoffMs.
+        pollMs: z.number().int().min(50).max(600_000).default(2000),
+        maxBackoffMs: z.number().int().min(100).max(3_600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     ari: z
       .object({
         url: httpUrl.default('http://127.0.0.1:8088'),
@@ -339,6 +370,9 @@ export const configSchema = z
           .min(1000)
           .max(24 * 3600_000)
           .default(60_000),
+        // With a bucket (s3.bucket): keep the local file after it is archived and verified. Off: the local copy
+        // goes once it is in the bucket and every delivery of it is finished (the PBX's disk stops being the archive).
+        keepLocal: z.boolean().default(true),
         // /readyz says 503 when the recordings or catalog directory has less free space than this.
         minFreeBytes: z
           .number()
@@ -351,6 +385,16 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // Half an S3 setup is a typo, not a choice: name what is missing.
+    const s3 = cfg.s3;
+    if (!s3.bucket && (s3.endpoint || s3.accessKeyId || s3.secretAccessKey || s3.prefix))
+      ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'required when other s3 settings are given (DC_S3_BUCKET)' });
+    if (!!s3.accessKeyId !== !!s3.secretAccessKey)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3', s3.accessKeyId ? 'secretAccessKey' : 'accessKeyId'],
+        message: 'give both s3.accessKeyId and s3.secretAccessKey, or neither (the SDK chain)',
+      });
     // The sandbox password is public (it is in this repository): only acceptable on loopback.
     // (zod runs this check even when ari.url itself failed; that failure is already reported.)
     const host = URL.canParse(cfg.ari.url) ? new URL(cfg.ari.url).hostname : undefined;

@@ -4,6 +4,8 @@ export interface ReadinessSources {
   ariConnected(): boolean;
   /** Rejects with the reason when the catalog cannot take a write. */
   catalogWritable(): Promise<void>;
+  /** Rejects with the reason when the bucket does not answer or refuses a write (absent: no bucket). */
+  bucketWritable?: () => Promise<void>;
   /** Directories that must keep free space: the recordings (MixMonitor's) and the catalog's. */
   dirs: string[];
   minFreeBytes: number;
@@ -15,16 +17,17 @@ export interface ReadinessSources {
 export async function readiness(s: ReadinessSources): Promise<{ ok: boolean; problems: string[] }> {
   const problems: string[] = [];
   if (!s.ariConnected()) problems.push('ARI: not connected to Asterisk');
-  try {
-    // Bounded: a database that does not answer is a problem to report, not a /readyz that hangs.
+  // Bounded: a database or bucket that does not answer is a problem to report, not a /readyz that hangs.
+  const within = async (p: Promise<void>) => {
     let cap: NodeJS.Timeout | undefined;
-    await Promise.race([
-      s.catalogWritable(),
-      new Promise((_, reject) => (cap = setTimeout(() => reject(new Error('no answer within 2 s')), 2000))),
-    ]).finally(() => clearTimeout(cap));
-  } catch (e) {
-    problems.push(`catalog: not writable: ${(e as Error).message}`);
-  }
+    await Promise.race([p, new Promise((_, reject) => (cap = setTimeout(() => reject(new Error('no answer within 2 s')), 2000)))]).finally(
+      () => clearTimeout(cap),
+    );
+  };
+  const [catalog, bucket] = await Promise.allSettled([within(s.catalogWritable()), s.bucketWritable && within(s.bucketWritable())]);
+  if (catalog.status === 'rejected') problems.push(`catalog: not writable: ${(catalog.reason as Error).message}`);
+  // Recordings stay local and catalogued while the bucket is away: worth a 503, the archive is behind.
+  if (bucket.status === 'rejected') problems.push(`bucket: ${(bucket.reason as Error).message} (recordings stay local until it answers)`);
   for (const dir of s.dirs) {
     try {
       const st = statfsSync(dir);

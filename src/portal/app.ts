@@ -37,7 +37,14 @@ export function portalApp(o: PortalOptions): Express {
   app.use(opsRouter(o.ops ?? { metricsAllowFrom: [] }));
   app.use(downloadRouter({ ...o.downloads, session: o.session }));
   app.use(
-    pagesRouter({ catalog: o.downloads.catalog, root: o.downloads.root, session: o.session, log: o.log, connectivity: o.connectivity }),
+    pagesRouter({
+      catalog: o.downloads.catalog,
+      root: o.downloads.root,
+      bucket: o.downloads.bucket,
+      session: o.session,
+      log: o.log,
+      connectivity: o.connectivity,
+    }),
   );
   app.use(adminRouter({ catalog: o.downloads.catalog, session: o.session, log: o.log }));
   if (o.upload.tokens.length) app.use(uploadRouter({ ...o.upload, log: o.log }));

@@ -1,11 +1,13 @@
 import express, { type Router } from 'express';
-import { verifyDownload, type Catalog } from '../recordings';
+import { verifyDownload, type Bucket, type Catalog } from '../recordings';
 import { sendAudio } from './send-audio';
 import { canSee, clientAddress, currentSession, type SessionOptions } from './session';
 
 export interface DownloadOptions {
   catalog: Catalog;
   root: string;
+  /** The archive (recordings on other companions' disks, or whose local copy went). */
+  bucket?: Bucket;
   linkSecret: string;
   /** A logged-in portal user may download what they may see without a signed link. */
   session?: SessionOptions;
@@ -39,7 +41,7 @@ export function downloadRouter(o: DownloadOptions): Router {
       target: rec.id,
       remote: clientAddress(req, o.session?.trustProxy ?? []),
     });
-    sendAudio(o.root, rec, req, res, 'attachment');
+    await sendAudio({ root: o.root, bucket: o.bucket }, rec, req, res, 'attachment');
   });
   return r;
 }

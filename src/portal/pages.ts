@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log';
-import type { AuditAction, Catalog, Recording, Session } from '../recordings';
+import type { AuditAction, Bucket, Catalog, Recording, Session } from '../recordings';
 import { CSP, PORTAL_CSS, PORTAL_JS, esc, page, type Viewer } from './html';
 import { LoginThrottle } from './login-throttle';
 import {
@@ -25,6 +25,8 @@ import { mmss, placeEvents, timelineSvg } from './timeline';
 export interface PagesOptions {
   catalog: Catalog;
   root: string;
+  /** The archive (recordings on other companions' disks, or whose local copy went). */
+  bucket?: Bucket;
   session: SessionOptions;
   log: Logger;
   /** The connectivity monitor's live view, when it runs. */
@@ -263,7 +265,7 @@ ${
     // A player asks for many ranges; the play is the request for the start (or the whole file).
     const range = req.headers.range;
     if (!range || /^bytes=0-/.test(range)) await audit(req, sessionOf(res).username, 'play', rec.id);
-    sendAudio(o.root, rec, req, res, 'inline');
+    await sendAudio({ root: o.root, bucket: o.bucket }, rec, req, res, 'inline');
   });
 
   return r;

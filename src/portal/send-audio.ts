@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Request, Response } from 'express';
-import { PathOutsideRootError, realFileInsideRoot, type Recording } from '../recordings';
+import { PathOutsideRootError, realFileInsideRoot, type Bucket, type Recording } from '../recordings';
 import { parseRange } from './range';
 
 const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
@@ -18,11 +18,24 @@ export function contentDisposition(kind: 'inline' | 'attachment', name: string):
 }
 
 /** The recording's file, whole or one byte range (206 / 416), for players that seek. */
-export function sendAudio(root: string, rec: Recording, req: Request, res: Response, disposition: 'inline' | 'attachment'): void {
-  let file: string;
+export interface AudioSource {
+  /** The recordings root on this disk. */
+  root: string;
+  /** The archive, for recordings not (or no longer) on this disk. */
+  bucket?: Bucket;
+}
+
+export async function sendAudio(
+  src: AudioSource,
+  rec: Recording,
+  req: Request,
+  res: Response,
+  disposition: 'inline' | 'attachment',
+): Promise<void> {
+  let file: string | undefined;
   let size: number;
   try {
-    file = realFileInsideRoot(root, rec.path);
+    file = realFileInsideRoot(src.root, rec.path);
     size = statSync(file).size;
   } catch (e) {
     if (e instanceof PathOutsideRootError) {
@@ -30,8 +43,17 @@ export function sendAudio(root: string, rec: Recording, req: Request, res: Respo
       res.status(404).json({ ok: false, error: 'not found' });
       return;
     }
-    res.status(410).json({ ok: false, error: 'the recording file is gone (retention)' });
-    return;
+    if (!rec.objectKey || !src.bucket || rec.purgedAt) {
+      if (rec.purgedAt) res.status(410).json({ ok: false, error: 'the recording file is gone (retention)' });
+      else
+        res.status(503).json({
+          ok: false,
+          error: `the audio is on ${rec.node ?? 'another companion'}'s disk and not in the bucket yet: try again shortly`,
+        });
+      return;
+    }
+    file = undefined; // from the bucket: its size is the catalog's (verified when it was archived)
+    size = rec.sizeBytes;
   }
   res.set({
     'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
@@ -51,7 +73,21 @@ export function sendAudio(root: string, rec: Recording, req: Request, res: Respo
     res.end();
     return;
   }
-  const stream = createReadStream(file, { start, end });
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  if (file) {
+    const stream = createReadStream(file, { start, end });
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+    return;
+  }
+  try {
+    const { body } = await src.bucket!.get(rec.objectKey!, { start, end });
+    body.on('error', () => res.destroy());
+    body.pipe(res);
+  } catch (e) {
+    // Headers are set but nothing is sent yet: say what went wrong instead of a truncated body.
+    res.removeHeader('content-range');
+    res.removeHeader('content-length');
+    res.removeHeader('content-disposition');
+    res.status(502).json({ ok: false, error: `the bucket did not answer: ${(e as Error).message}` });
+  }
 }

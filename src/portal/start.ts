@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { Catalog, Recorder } from '../recordings';
+import type { Bucket, Catalog, Recorder } from '../recordings';
 import type { TargetStatus } from '../monitor';
 import { startPortal } from './app';
 import type { OpsOptions } from './ops';
@@ -11,6 +11,7 @@ export async function startPortalFor(
   cfg: Config,
   d: {
     catalog: Catalog;
+    bucket?: Bucket;
     recorder: Recorder;
     linkSecret: string;
     connectivity: () => TargetStatus[];
@@ -37,7 +38,7 @@ export async function startPortalFor(
     maxConnections: p.maxConnections,
     headersTimeoutMs: p.headersTimeoutMs,
     log: d.log.child({ module: 'portal' }),
-    downloads: { catalog: d.catalog, root, linkSecret: d.linkSecret },
+    downloads: { catalog: d.catalog, root, bucket: d.bucket, linkSecret: d.linkSecret },
     session,
     upload: {
       root,

@@ -72,6 +72,8 @@ export interface Recording extends Omit<
   node: string | null;
   /** The object's key in the bucket once uploaded and verified (null: local file only). */
   objectKey: string | null;
+  /** When the local copy was removed after archiving (recordings.keepLocal off). */
+  localRemovedAt: string | null;
   state: RecordingState;
   recovered: boolean;
   id: string;
@@ -136,6 +138,7 @@ function toRecording(r: Row): Recording {
     picture: readPicture(r.picture as string | null | undefined),
     node: (r.node as string | null | undefined) ?? null,
     objectKey: (r.object_key as string | null | undefined) ?? null,
+    localRemovedAt: (r.local_removed_at as string | null | undefined) ?? null,
   };
 }
 
@@ -581,6 +584,42 @@ export class Catalog {
         limit,
       )
     ).map(toRecording);
+  }
+
+  /** Complete recordings whose file is not in the bucket yet (with `node`: that companion's), oldest first. */
+  async toArchive(limit = 50, node?: string): Promise<Recording[]> {
+    return (
+      await this.db.all<Row>(
+        `SELECT * FROM recordings WHERE object_key IS NULL AND state = 'complete' AND purged_at IS NULL ${ofNode(node)} ORDER BY created_at LIMIT ?`,
+        ...nodeArgs(node),
+        limit,
+      )
+    ).map(toRecording);
+  }
+
+  /** The file is in the bucket under `key`, verified. */
+  async markArchived(id: string, key: string): Promise<void> {
+    await this.db.run('UPDATE recordings SET object_key = ? WHERE id = ? AND object_key IS NULL', key, id);
+  }
+
+  /**
+   * Archived recordings whose local copy may go (recordings.keepLocal off): in the bucket, and no delivery still
+   * pending or being sent (those read the local file while it is there).
+   */
+  async localRemovable(limit = 200, node?: string): Promise<Recording[]> {
+    return (
+      await this.db.all<Row>(
+        `SELECT * FROM recordings r WHERE r.object_key IS NOT NULL AND r.local_removed_at IS NULL AND r.purged_at IS NULL ${ofNode(node, 'r.')}
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = r.id AND d.status IN ('pending', 'sending'))
+         ORDER BY r.created_at LIMIT ?`,
+        ...nodeArgs(node),
+        limit,
+      )
+    ).map(toRecording);
+  }
+
+  async markLocalRemoved(id: string, at: Date): Promise<void> {
+    await this.db.run('UPDATE recordings SET local_removed_at = ? WHERE id = ? AND local_removed_at IS NULL', at.toISOString(), id);
   }
 
   async markPurged(id: string, at: Date): Promise<void> {

@@ -32,4 +32,6 @@ export { RecordingMissingError } from './closed-wav';
 export type { RetentionOptions } from './retention';
 export { openWritableCatalog, CatalogUnavailableError } from './open-catalog';
 export { redactUrl, type Dialect, type SqlDb } from './sql';
+export { Bucket, BucketError, type BucketSettings } from './bucket';
+export { Archiver, type ArchiverOptions } from './archiver';
 export { MIGRATIONS, postgresMigration } from './migrations';

@@ -119,6 +119,9 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE recordings ADD COLUMN node TEXT;
    ALTER TABLE recordings ADD COLUMN object_key TEXT;
    ALTER TABLE outages ADD COLUMN instance TEXT;`,
+  // 10: the archive: when the local copy of an archived recording was removed (recordings.keepLocal off).
+  `ALTER TABLE recordings ADD COLUMN local_removed_at TEXT;
+   CREATE INDEX recordings_archive ON recordings (object_key, state);`,
 ];
 
 /** A step in PostgreSQL's dialect: the same tables, columns, checks and indexes. */

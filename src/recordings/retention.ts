@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
+import type { Bucket } from './bucket';
 import type { Catalog } from './catalog';
 import { insideRoot } from './file-store';
 
@@ -12,6 +13,8 @@ export interface RetentionOptions {
   log: Logger;
   /** This companion's instance: only the files on its disk are its to delete. */
   node?: string;
+  /** The archive: the object goes with the local copy. */
+  bucket?: Bucket;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function sweepRetention(o: RetentionOptions, now = new Date()): Pro
     const was = purged;
     for (const rec of batch) {
       try {
+        if (rec.objectKey && o.bucket) await o.bucket.delete(rec.objectKey);
         rmSync(join(o.root, insideRoot(o.root, rec.path)), { force: true });
       } catch (e) {
         o.log.error({ recording: rec.id, err: (e as Error).message }, 'retention: could not delete the audio; kept');

@@ -2,6 +2,8 @@ import { routesOf, sharedNode, type Config } from '../config';
 import type { Logger } from '../log';
 import type { Catalog, Recording } from './catalog';
 import { Recorder } from './registrar';
+import { Archiver } from './archiver';
+import type { Bucket } from './bucket';
 import { startRetention } from './retention';
 
 /**
@@ -11,7 +13,7 @@ import { startRetention } from './retention';
 export function startRecorder(
   cfg: Config,
   catalog: Catalog,
-  d: { onRegistered: (r: Recording) => void; isActive: (uniqueid: string) => boolean; log: Logger },
+  d: { onRegistered: (r: Recording) => void; isActive: (uniqueid: string) => boolean; log: Logger; bucket?: Bucket },
 ): { recorder: Recorder; sweeps(): void; stop(): Promise<void> } {
   const rec = cfg.recordings;
   const recorder = new Recorder({
@@ -32,6 +34,7 @@ export function startRecorder(
     days: rec.retentionDays,
     log: d.log.child({ module: 'retention' }),
     node: sharedNode(cfg),
+    bucket: d.bucket,
   });
   return {
     recorder,
@@ -41,4 +44,20 @@ export function startRecorder(
       await recorder.stop();
     },
   };
+}
+
+/** The archiver, when a bucket is configured: catalogued audio into the bucket, verified. */
+export function startArchiver(cfg: Config, catalog: Catalog, bucket: Bucket, log: Logger): { archiver: Archiver; stop(): Promise<void> } {
+  const archiver = new Archiver({
+    catalog,
+    bucket,
+    root: cfg.recordings.localDir,
+    log: log.child({ module: 'archive' }),
+    removeLocal: !cfg.recordings.keepLocal,
+    node: sharedNode(cfg),
+    pollMs: cfg.s3.pollMs,
+    maxBackoffMs: cfg.s3.maxBackoffMs,
+  });
+  archiver.start();
+  return { archiver, stop: () => archiver.stop() };
 }

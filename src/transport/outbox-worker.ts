@@ -1,7 +1,9 @@
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log';
-import type { Catalog, Delivery, Recording } from '../recordings';
+import type { Bucket, Catalog, Delivery, Recording } from '../recordings';
 import { convert, CONTENT_TYPE, CONVERT_PREFIX, type OutputFormat } from './ffmpeg';
 import type { AttemptResult } from './webhook';
 import { configSchema } from '../config/schema';
@@ -38,6 +40,8 @@ export interface OutboxOptions {
   workDir?: string;
   /** This companion's instance name: it takes only deliveries whose audio it can read (its own recordings). */
   node?: string;
+  /** The archive: audio no longer (or never) on this disk is read from there. */
+  bucket?: Bucket;
   /** Every attempt's outcome (metrics); `sinceRegisteredMs` is the recording's age when it was delivered. */
   onAttempt?: (a: { kind: Delivery['kind']; outcome: 'delivered' | 'retry' | 'dead'; sinceRegisteredMs: number }) => void;
 }
@@ -150,8 +154,16 @@ export class OutboxWorker {
       result = { outcome: 'retry', error: `no ${d.kind} transport configured` };
     } else {
       let audio: Awaited<ReturnType<typeof convert>> | undefined;
+      let fetched: string | undefined;
       try {
-        audio = await convert(join(this.o.root, rec.path), this.o.format, { ffmpeg: this.o.ffmpeg, tmpDir: this.o.workDir });
+        let source = join(this.o.root, rec.path);
+        if (!existsSync(source) && rec.objectKey && this.o.bucket) {
+          // Another companion's recording, or one whose local copy went after archiving: from the bucket.
+          fetched = join(this.o.workDir ?? tmpdir(), `${CONVERT_PREFIX}fetch-${randomBytes(6).toString('hex')}.${rec.format}`);
+          await this.o.bucket.download(rec.objectKey, fetched);
+          source = fetched;
+        }
+        audio = await convert(source, this.o.format, { ffmpeg: this.o.ffmpeg, tmpDir: this.o.workDir });
         const { size } = statSync(audio.path);
         const name = `${rec.ani}-${rec.dnis}-${rec.id}.${this.o.format}`;
         result = await handler(d, rec, { path: audio.path, name, contentType: CONTENT_TYPE[this.o.format], bytes: size });
@@ -159,6 +171,7 @@ export class OutboxWorker {
         result = { outcome: 'retry', error: (e as Error).message };
       } finally {
         audio?.cleanup();
+        if (fetched) rmSync(fetched, { force: true });
       }
     }
     const now = Date.now();

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { sharedNode, smtpOf, type Config } from '../config';
 import type { Logger } from '../log';
-import type { Catalog, DeliveryKind, Recording } from '../recordings';
+import type { Bucket, Catalog, DeliveryKind, Recording } from '../recordings';
 import { emailHandler, webhookHandler } from './handlers';
 import { OutboxWorker, type DeliveryHandler, type OutboxOptions } from './outbox-worker';
 
@@ -12,6 +12,7 @@ export function startOutbox(
   link: (rec: Recording) => string,
   log: Logger,
   onAttempt?: OutboxOptions['onAttempt'],
+  bucket?: Bucket,
 ): { outbox: OutboxWorker; stop(): Promise<void> } {
   const t = cfg.transport;
   const handlers: Partial<Record<DeliveryKind, DeliveryHandler>> = {
@@ -32,6 +33,7 @@ export function startOutbox(
     maxBackoffMs: t.maxBackoffMs,
     workDir: join(dirname(cfg.recordings.catalogFile), 'convert-tmp'),
     node: sharedNode(cfg),
+    bucket,
     onAttempt,
   });
   outbox.start();
