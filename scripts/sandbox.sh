@@ -9,17 +9,30 @@
 #   scripts/sandbox.sh cli "<cmd>"    run an Asterisk CLI command (asterisk -rx)
 #   scripts/sandbox.sh install-conf   copy asterisk-conf/ and dialplan/ into the chroot (start does it too)
 #   scripts/sandbox.sh path           print the chroot directory
+#   scripts/sandbox.sh ports          print this node's ports (SIP, ARI, AMI, RTP) as shell variables
 #
 # Environment: DC_SANDBOX_ROOT (default /var/cache/dialplan-companion/sid-asterisk),
-#              DC_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+#              DC_DEBIAN_MIRROR (default http://deb.debian.org/debian),
+#              DC_SANDBOX_NODE (default 1): 2, 3, ... is another Asterisk for multi-node tests: an overlay on
+#              the same chroot with its own spool, logs and run directory, systemname pbxN (uniqueids
+#              "pbxN-..."), and ports shifted by 2 per node (SIP 5062, ARI 8090, AMI 5040; RTP 22000-23999).
 set -euo pipefail
 
-ROOT=${DC_SANDBOX_ROOT:-/var/cache/dialplan-companion/sid-asterisk}
+BASE_ROOT=${DC_SANDBOX_ROOT:-/var/cache/dialplan-companion/sid-asterisk}
+NODE=${DC_SANDBOX_NODE:-1}
+[[ "$NODE" =~ ^[1-9]$ ]] || { echo "sandbox: DC_SANDBOX_NODE must be 1-9, got '$NODE'" >&2; exit 2; }
+if [ "$NODE" = 1 ]; then ROOT=$BASE_ROOT; else ROOT="$BASE_ROOT-node$NODE/root"; fi
+OFF=$(( (NODE - 1) * 2 ))
+SIP_PORT=$((5060 + OFF))
+ARI_PORT=$((8088 + OFF))
+AMI_PORT=$((5038 + OFF))
+RTP_START=$((20000 + (NODE - 1) * 2000))
+RTP_END=$((RTP_START + 1999))
 MIRROR=${DC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PIDFILE="$ROOT/run/asterisk/sandbox.pid"
 LOGFILE="$ROOT/var/log/asterisk/sandbox-console.log"
-ARI_URL=${DC_ARI_URL:-http://127.0.0.1:8088}
+ARI_URL=${DC_ARI_URL:-http://127.0.0.1:$ARI_PORT}
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 say() { echo "sandbox: $*" >&2; }
@@ -41,6 +54,7 @@ in_chroot() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin 
 
 build() {
   need_root build
+  local ROOT=$BASE_ROOT # the chroot every node shares (node 2+ are overlays on it)
   if [ -x "$ROOT/usr/sbin/asterisk" ] && [ -f "$ROOT/.dc-ready" ]; then
     say "chroot ready at $ROOT"
     return 0
@@ -77,12 +91,40 @@ build() {
   say "chroot built at $ROOT"
 }
 
+# Node 2+: the shared chroot as the lower layer of an overlay; spool, logs and run directory are the node's
+# own (bind-mounted directories, so they outlive a restart and never show another node's files).
+node_root() {
+  [ "$NODE" = 1 ] && return 0
+  [ -d "$BASE_ROOT/etc/asterisk" ] || die "no chroot at $BASE_ROOT: run '$0 build' first"
+  local d="$BASE_ROOT-node$NODE"
+  mkdir -p "$d/upper" "$d/work" "$d/root" "$d/spool" "$d/log" "$d/run"
+  mountpoint -q "$ROOT" || mount -t overlay overlay -o "lowerdir=$BASE_ROOT,upperdir=$d/upper,workdir=$d/work" "$ROOT"
+  local m
+  for m in spool:var/spool/asterisk/monitor log:var/log/asterisk run:run/asterisk; do
+    mkdir -p "$ROOT/${m#*:}"
+    mountpoint -q "$ROOT/${m#*:}" || mount --bind "$d/${m%%:*}" "$ROOT/${m#*:}"
+  done
+}
+
+# Node 2+: the same configuration on this node's ports, with a systemname so its uniqueids differ from node 1's.
+node_conf() {
+  [ "$NODE" = 1 ] && return 0
+  local etc="$ROOT/etc/asterisk"
+  sed -i "s/^bindport=8088$/bindport=$ARI_PORT/" "$etc/http.conf"
+  sed -i "s/^bind=127.0.0.1:5060$/bind=127.0.0.1:$SIP_PORT/" "$etc/pjsip.conf"
+  sed -i "s/^port=5038$/port=$AMI_PORT/" "$etc/manager.conf"
+  sed -i "s/^rtpstart=.*/rtpstart=$RTP_START/; s/^rtpend=.*/rtpend=$RTP_END/" "$etc/rtp.conf"
+  sed -i "/^systemname *=/d; s/^\[options\]$/[options]\nsystemname = pbx$NODE/" "$etc/asterisk.conf"
+}
+
 install_conf() {
   need_root install-conf
+  node_root
   [ -d "$ROOT/etc/asterisk" ] || die "no chroot at $ROOT: run '$0 build' first"
   # Our files replace Debian's samples of the same name; the others stay (Asterisk reads what it loads).
   install -m 0640 "$HERE"/asterisk-conf/*.conf "$ROOT/etc/asterisk/"
   install -m 0640 "$HERE"/dialplan/*.conf "$ROOT/etc/asterisk/"
+  node_conf
   mkdir -p "$ROOT/var/spool/asterisk/monitor" "$ROOT/run/asterisk"
   # debootstrap leaves no /etc/hosts: Asterisk then asks the host's resolver for its own name on every
   # call, and bursts of calls stall in 5 s waves. The chroot answers for itself.
@@ -183,6 +225,7 @@ case "$cmd" in
   status) status ;;
   cli) cli "$@" ;;
   path) echo "$ROOT" ;;
-  ""|-h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$cmd' (build|start|stop|restart|status|cli|install-conf|path)" ;;
+  ports) echo "SIP_PORT=$SIP_PORT ARI_PORT=$ARI_PORT AMI_PORT=$AMI_PORT RTP_START=$RTP_START RTP_END=$RTP_END" ;;
+  ""|-h|--help|help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$cmd' (build|start|stop|restart|status|cli|install-conf|path|ports)" ;;
 esac

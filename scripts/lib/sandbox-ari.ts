@@ -4,8 +4,9 @@ import { SANDBOX_ARI_PASSWORD } from '../../src/config';
 // believe about Asterisk.
 export const ARI_URL = 'http://127.0.0.1:8088';
 
-export async function ariGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${ARI_URL}/ari${path}`, {
+/** GET on the sandbox's ARI (another node's with `base`, e.g. http://127.0.0.1:8090). */
+export async function ariGet<T>(path: string, base = ARI_URL): Promise<T> {
+  const res = await fetch(`${base}/ari${path}`, {
     headers: { authorization: `Basic ${Buffer.from(`dialplan-companion:${SANDBOX_ARI_PASSWORD}`).toString('base64')}` },
   });
   if (!res.ok) throw new Error(`ARI GET ${path}: ${res.status}`);
