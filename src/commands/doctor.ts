@@ -42,6 +42,29 @@ async function checkAri(url: string, user: string, pass: string): Promise<Check>
   }
 }
 
+/**
+ * With a shared catalog, calls are told apart by uniqueid: two PBXs without a systemname (asterisk.conf) can
+ * give two calls the same one ("1733059200.42"), and the second recording would be taken for the first's.
+ */
+async function checkSystemName(url: string, user: string, pass: string): Promise<Check> {
+  try {
+    const res = await ariRequest(url, '/ari/asterisk/info?only=config', user, pass);
+    const name = res.ok ? ((await res.json()) as { config?: { name?: string } }).config?.name : undefined;
+    if (name === undefined) return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI (HTTP ${res.status})` };
+    return name
+      ? { name: 'Asterisk systemname', ok: true, detail: `${name}: uniqueids are "${name}-..." in the shared catalog` }
+      : {
+          name: 'Asterisk systemname',
+          ok: true,
+          warn: true,
+          detail:
+            'not set: with several PBXs sharing the catalog, set systemname in asterisk.conf [options] on each (one may go without), or two calls can get the same uniqueid',
+        };
+  } catch (e) {
+    return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI: ${(e as Error).message}` };
+  }
+}
+
 /** The endpoint DC_DIAL_ENDPOINT dials through, asked of ARI (PJSIP/${NUMBER}@trunk -> PJSIP/trunk). */
 async function checkDialEndpoint(endpoint: string, url: string, user: string, pass: string): Promise<Check> {
   const name = 'dial endpoint';
@@ -208,6 +231,7 @@ Exit code 0 when every check passes, 1 otherwise.`,
         });
       }
       checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
+      if (cfg.recordings.databaseUrl) checks.push(await checkSystemName(cfg.ari.url, cfg.ari.username, cfg.ari.password));
       checks.push(await checkDialEndpoint(cfg.dial.endpoint, cfg.ari.url, cfg.ari.username, cfg.ari.password));
       const k = cfg.recordingKeys;
       const amiCheck = await checkAmi(cfg.ami);

@@ -36,7 +36,7 @@ export const outages: Command = {
         rows
           .map(
             (o) =>
-              `${o.startedAt}  ${o.target.padEnd(28)} ${o.endedAt ? `down ${humanDuration(o.durationMs ?? 0)}` : 'DOWN (ongoing)'}  ${o.error}`,
+              `${o.startedAt}  ${o.target.padEnd(28)} ${o.instance ? `[${o.instance}] ` : ''}${o.endedAt ? `down ${humanDuration(o.durationMs ?? 0)}` : 'DOWN (ongoing)'}  ${o.error}`,
           )
           .join('\n') || '(none)';
       process.stdout.write(values.json ? `${JSON.stringify(rows)}\n` : `${text()}\n`);

@@ -253,7 +253,7 @@ ${
         : '<p class="muted">The connectivity monitor is off (monitor.enabled).</p>'
     }<h2>Outages</h2>${
       recent.length
-        ? `<table><thead><tr><th>Target</th><th>From (UTC)</th><th>To</th><th>Down for</th><th>Error</th></tr></thead><tbody>${recent.map((x) => `<tr><td>${esc(x.target)}</td><td>${esc(when(x.startedAt))}</td><td>${x.endedAt ? esc(when(x.endedAt)) : '<strong>ongoing</strong>'}</td><td>${x.durationMs !== null ? mmss(x.durationMs / 1000) : ''}</td><td>${esc(x.error)}</td></tr>`).join('')}</tbody></table>`
+        ? `<table><thead><tr><th>Target</th><th>Seen from</th><th>From (UTC)</th><th>To</th><th>Down for</th><th>Error</th></tr></thead><tbody>${recent.map((x) => `<tr><td>${esc(x.target)}</td><td>${esc(x.instance ?? '')}</td><td>${esc(when(x.startedAt))}</td><td>${x.endedAt ? esc(when(x.endedAt)) : '<strong>ongoing</strong>'}</td><td>${x.durationMs !== null ? mmss(x.durationMs / 1000) : ''}</td><td>${esc(x.error)}</td></tr>`).join('')}</tbody></table>`
         : '<p class="muted">No outages logged.</p>'
     }`;
     html(res, 200, page('Connectivity', body, viewer(sessionOf(res))));
