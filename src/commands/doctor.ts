@@ -50,7 +50,8 @@ async function checkSystemName(url: string, user: string, pass: string): Promise
   try {
     const res = await ariRequest(url, '/ari/asterisk/info?only=config', user, pass);
     const name = res.ok ? ((await res.json()) as { config?: { name?: string } }).config?.name : undefined;
-    if (name === undefined) return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI (HTTP ${res.status})` };
+    if (name === undefined)
+      return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI (HTTP ${res.status})` };
     return name
       ? { name: 'Asterisk systemname', ok: true, detail: `${name}: uniqueids are "${name}-..." in the shared catalog` }
       : {
