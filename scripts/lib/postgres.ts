@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TempPostgres {
-  /** postgres://dc:PASSWORD@127.0.0.1:PORT/dc */
+  /** postgres://dc:PASSWORD@127.0.0.1:PORT/postgres */
   url: string;
   port: number;
   dir: string;
@@ -44,7 +44,8 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startTempPostgres(o: { port?: number } = {}): Promise<TempPostgres> {
+/** `durable`: fsync and full page writes on, as in production (the tests turn them off: a throw-away server). */
+export async function startTempPostgres(o: { port?: number; durable?: boolean } = {}): Promise<TempPostgres> {
   const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'dc-pg-'));
   const data = join(dir, 'data');
@@ -63,7 +64,8 @@ export async function startTempPostgres(o: { port?: number } = {}): Promise<Temp
   run('initdb', ['-D', data, '-U', 'dc', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8', '--locale=C']);
   rmSync(pwfile);
   const port = o.port ?? (await freePort());
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c max_connections=200`;
+  const speed = o.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}${speed} -c max_connections=200`;
   const start = () => {
     run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
   };
