@@ -7,6 +7,8 @@
 //     spray from many addresses), never a refusal, so the owner from another address still gets in.
 // A success clears its own account-and-address count and the account's delay, nothing else: an attacker's
 // logins into an account of their own do not reset what they did to another.
+// The counts live in the catalog (LoginCounts): every companion sharing it counts the same guesses, and a
+// restart does not lift a block. Each admission is one atomic read-modify-write of its three counts.
 
 export interface ThrottleLimits {
   perPair: number;
@@ -24,7 +26,7 @@ export const DEFAULT_LIMITS: ThrottleLimits = {
   maxBlockMs: 24 * 3600_000,
 };
 
-interface Count {
+export interface Count {
   failures: number;
   inFlight: number;
   since: number;
@@ -32,76 +34,101 @@ interface Count {
   strikes: number;
 }
 
+/**
+ * Where the counts are kept: `update` hands `fn` the counts of `keys` (new ones zeroed, dated `now`) with
+ * nobody else changing them until it returns, then stores what `fn` left (a key it deleted is removed).
+ */
+export interface LoginCounts {
+  update<T>(keys: string[], now: number, fn: (counts: Map<string, Count>) => T): Promise<T>;
+}
+
 export type Admission =
-  | { ok: true; delayMs: number; failed(): void; succeeded(): void; done(): void }
+  | { ok: true; delayMs: number; failed(): Promise<void>; succeeded(): Promise<void>; done(): Promise<void> }
   | { ok: false; retryAfterSec: number; reason: 'account' | 'address' };
 
-const MAX_KEYS = 50_000;
+const fresh = (now: number): Count => ({ failures: 0, inFlight: 0, since: now, blockedUntil: 0, strikes: 0 });
+
+/** In this process only (tests; a portal without a catalog). */
+export class MemoryLoginCounts implements LoginCounts {
+  private readonly counts = new Map<string, Count>();
+  async update<T>(keys: string[], now: number, fn: (counts: Map<string, Count>) => T): Promise<T> {
+    const m = new Map(keys.map((k) => [k, this.counts.get(k) ?? fresh(now)]));
+    const out = fn(m);
+    for (const k of keys) {
+      const c = m.get(k);
+      if (c) this.counts.set(k, c);
+      else this.counts.delete(k);
+    }
+    if (this.counts.size > 50_000) this.counts.delete(this.counts.keys().next().value!);
+    return out;
+  }
+}
 
 export class LoginThrottle {
-  private readonly pairs = new Map<string, Count>();
-  private readonly addresses = new Map<string, Count>();
-  private readonly accounts = new Map<string, Count>();
+  constructor(
+    private readonly store: LoginCounts = new MemoryLoginCounts(),
+    private readonly l: ThrottleLimits = DEFAULT_LIMITS,
+  ) {}
 
-  constructor(private readonly l: ThrottleLimits = DEFAULT_LIMITS) {}
-
-  private count(map: Map<string, Count>, key: string, now: number): Count {
-    let c = map.get(key);
-    if (c && now - c.since >= this.l.windowMs && c.inFlight === 0) {
-      c.failures = 0;
-      c.since = now;
-    }
-    if (!c) {
-      c = { failures: 0, inFlight: 0, since: now, blockedUntil: 0, strikes: 0 };
-      if (map.size >= MAX_KEYS) map.delete(map.keys().next().value!);
-      map.set(key, c);
-    }
+  /** A new window once the old one is over; reservations of a process that died are forgotten after two. */
+  private windowed(c: Count, now: number): Count {
+    if (now - c.since >= this.l.windowMs && (c.inFlight === 0 || now - c.since >= 2 * this.l.windowMs))
+      return { ...c, failures: 0, inFlight: 0, since: now };
     return c;
   }
 
-  /** Synchronous on purpose: the check and the reservation happen with nothing in between. */
-  admit(account: string, address: string, now = Date.now()): Admission {
-    const pair = this.count(this.pairs, `${account}\n${address}`, now);
-    const addr = this.count(this.addresses, address, now);
-    const acct = this.count(this.accounts, account, now);
-    if (pair.blockedUntil > now) return { ok: false, reason: 'account', retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
-    if (pair.failures + pair.inFlight >= this.l.perPair) {
-      pair.blockedUntil = now + Math.min(this.l.maxBlockMs, this.l.firstBlockMs * 2 ** pair.strikes++);
-      pair.failures = 0;
-      pair.since = now;
-      return { ok: false, reason: 'account', retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
-    }
-    if (addr.failures + addr.inFlight >= this.l.perAddress)
-      return { ok: false, reason: 'address', retryAfterSec: Math.ceil((addr.since + this.l.windowMs - now) / 1000) };
-    pair.inFlight++;
-    addr.inFlight++;
-    acct.inFlight++;
-    const over = acct.failures - this.l.perPair;
-    const delayMs = over > 0 ? Math.min(8000, 250 * 2 ** Math.min(over, 5)) : 0;
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      pair.inFlight--;
-      addr.inFlight--;
-      acct.inFlight--;
-      f();
-    };
+  /** The check and the reservation in one atomic step: parallel guesses cannot all pass the check first. */
+  async admit(account: string, address: string, now = Date.now()): Promise<Admission> {
+    const keys = { pair: `p:${account}\n${address}`, addr: `a:${address}`, acct: `u:${account}` };
+    const ks = [keys.pair, keys.addr, keys.acct];
+    const decision = await this.store.update(ks, now, (m) => {
+      const [pair, addr, acct] = ks.map((k) => this.windowed(m.get(k)!, now)) as [Count, Count, Count];
+      const put = () => ks.forEach((k, i) => m.set(k, [pair, addr, acct][i]!));
+      if (pair.blockedUntil > now) {
+        put();
+        return { ok: false as const, reason: 'account' as const, retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
+      }
+      if (pair.failures + pair.inFlight >= this.l.perPair) {
+        pair.blockedUntil = now + Math.min(this.l.maxBlockMs, this.l.firstBlockMs * 2 ** pair.strikes++);
+        pair.failures = 0;
+        pair.since = now;
+        put();
+        return { ok: false as const, reason: 'account' as const, retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
+      }
+      if (addr.failures + addr.inFlight >= this.l.perAddress) {
+        put();
+        return { ok: false as const, reason: 'address' as const, retryAfterSec: Math.ceil((addr.since + this.l.windowMs - now) / 1000) };
+      }
+      pair.inFlight++;
+      addr.inFlight++;
+      acct.inFlight++;
+      put();
+      const over = acct.failures - this.l.perPair;
+      return { ok: true as const, delayMs: over > 0 ? Math.min(8000, 250 * 2 ** Math.min(over, 5)) : 0 };
+    });
+    if (!decision.ok) return decision;
+    let settled: Promise<void> | undefined;
+    const settle = (f: (m: Map<string, Count>) => void) =>
+      (settled ??= this.store.update(ks, Date.now(), (m) => {
+        for (const k of ks) {
+          const c = m.get(k)!;
+          c.inFlight = Math.max(0, c.inFlight - 1);
+        }
+        f(m);
+      }));
     return {
       ok: true,
-      delayMs,
+      delayMs: decision.delayMs,
       failed: () =>
-        settle(() => {
-          pair.failures++;
-          addr.failures++;
-          acct.failures++;
+        settle((m) => {
+          for (const k of ks) m.get(k)!.failures++;
         }),
       succeeded: () =>
-        settle(() => {
-          this.pairs.delete(`${account}\n${address}`);
-          this.accounts.delete(account);
+        settle((m) => {
+          m.delete(keys.pair);
+          m.delete(keys.acct);
         }),
-      // Neither: the request never got to the password (a bad form).
+      // Neither: the request never got to the password (a bad form, the catalog away).
       done: () => settle(() => undefined),
     };
   }

@@ -60,7 +60,7 @@ export function auditOf(o: Pick<PagesOptions, 'catalog' | 'session'>) {
 /** Login, search, a recording's page with its player and call picture, the audio with Range support. */
 export function pagesRouter(o: PagesOptions): Router {
   const r = express.Router();
-  const throttle = o.throttle ?? new LoginThrottle();
+  const throttle = o.throttle ?? new LoginThrottle(o.catalog.loginCounts);
   const anyone = requireLogin(o.session, o.catalog);
   const admins = requireLogin(o.session, o.catalog, ['admin']);
   const audit = auditOf(o);
@@ -98,7 +98,7 @@ export function pagesRouter(o: PagesOptions): Router {
     const username = typeof body.username === 'string' ? body.username.trim().toLowerCase().slice(0, 64) : '';
     const password = typeof body.password === 'string' ? body.password : '';
     if (!username || !password) return html(res, 400, loginPage(req, res, next, 'Enter your user name and password.'));
-    const admitted = throttle.admit(username, who);
+    const admitted = await throttle.admit(username, who);
     if (!admitted.ok) {
       o.log.warn({ username, remote: who, why: admitted.reason }, 'portal login refused: too many failed logins');
       return html(
@@ -108,17 +108,17 @@ export function pagesRouter(o: PagesOptions): Router {
       );
     }
     if (admitted.delayMs) await new Promise((done) => setTimeout(done, admitted.delayMs));
-    const user = await o.catalog.users.check(username, password).catch((e: unknown) => {
-      admitted.done();
+    const user = await o.catalog.users.check(username, password).catch(async (e: unknown) => {
+      await admitted.done();
       throw e;
     });
     if (!user) {
-      admitted.failed();
+      await admitted.failed();
       await audit(req, username, 'login_failed');
       o.log.warn({ username, remote: who }, 'portal login failed');
       return html(res, 401, loginPage(req, res, next, 'Wrong user name or password.'));
     }
-    admitted.succeeded();
+    await admitted.succeeded();
     const s = await o.catalog.sessions.create(user.username, who);
     await audit(req, user.username, 'login', undefined, user.role);
     o.log.info({ username: user.username, role: user.role, remote: who }, 'portal login');

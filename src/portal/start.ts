@@ -59,7 +59,10 @@ export async function startPortalFor(
     },
   });
   // Sessions past their limits are refused when used; this removes the ones never used again.
-  const prune = setInterval(() => void d.catalog.sessions.prune(session).catch(() => undefined), 10 * 60_000);
+  const prune = setInterval(() => {
+    void d.catalog.sessions.prune(session).catch(() => undefined);
+    void d.catalog.loginCounts.prune(Date.now() - 2 * 24 * 3600_000).catch(() => undefined);
+  }, 10 * 60_000);
   prune.unref();
   return {
     url: portal.url,

@@ -4,6 +4,7 @@ import { OutageLog } from './outages';
 import { CpaConfigTable } from './cpa-configs';
 import { SessionStore } from './sessions';
 import { AuditLog } from './audit';
+import { LoginCountTable } from './login-counts';
 import { readPicture, type CallPicture } from './picture';
 import { migrate } from './migrations';
 import { PostgresDb, SqliteDb, type Dialect, type Row, type SqlDb } from './sql';
@@ -228,6 +229,8 @@ export class Catalog {
   readonly sessions: SessionStore;
   /** Who saw, played, downloaded or changed what. */
   readonly audit: AuditLog;
+  /** The portal's failed-login counts (every companion counts the same guesses). */
+  readonly loginCounts: LoginCountTable;
 
   private constructor(readonly db: SqlDb) {
     this.users = new UserStore(db);
@@ -235,6 +238,7 @@ export class Catalog {
     this.cpaConfigs = new CpaConfigTable(db);
     this.sessions = new SessionStore(db);
     this.audit = new AuditLog(db);
+    this.loginCounts = new LoginCountTable(db);
   }
 
   /** `location`: a SQLite file, or `postgres://user:password@host:port/db`. */

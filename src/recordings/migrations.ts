@@ -122,6 +122,15 @@ export const MIGRATIONS: string[] = [
   // 10: the archive: when the local copy of an archived recording was removed (recordings.keepLocal off).
   `ALTER TABLE recordings ADD COLUMN local_removed_at TEXT;
    CREATE INDEX recordings_archive ON recordings (object_key, state);`,
+  // 11: the portal's failed-login counts, shared by every companion (and kept over a restart).
+  `CREATE TABLE login_counts (
+     key TEXT PRIMARY KEY,
+     failures INTEGER NOT NULL,
+     in_flight INTEGER NOT NULL,
+     since INTEGER NOT NULL,
+     blocked_until INTEGER NOT NULL,
+     strikes INTEGER NOT NULL
+   );`,
 ];
 
 /** A step in PostgreSQL's dialect: the same tables, columns, checks and indexes. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canSee, sessionCookie } from '../../src/portal/session';
-import { LoginThrottle } from '../../src/portal/login-throttle';
+import { LoginThrottle, MemoryLoginCounts } from '../../src/portal/login-throttle';
 import { contentDisposition } from '../../src/portal/send-audio';
 import { Catalog, parseExtensions, type Recording, type Role } from '../../src/recordings';
 import { hashPassword, verifyPassword } from '../../src/recordings';
@@ -101,42 +101,72 @@ test('passwords: scrypt with a salt per hash; the right one verifies, others do 
   await expect(hashPassword('short')).rejects.toThrow(/password: at least 10/);
 });
 
-test('login throttle: counted before the check, per account and address; blocks grow; another address and the account owner get in', () => {
-  const t = new LoginThrottle({ perPair: 5, perAddress: 30, windowMs: 60_000, firstBlockMs: 60_000, maxBlockMs: 3600_000 });
-  // 40 at once (none finished): 5 admitted, 35 refused before any password is checked
-  const tickets = Array.from({ length: 40 }, () => t.admit('alice', '10.0.0.1', 1000));
-  expect(tickets.filter((x) => x.ok)).toHaveLength(5);
-  expect(tickets.filter((x) => !x.ok).every((x) => !x.ok && x.reason === 'account' && x.retryAfterSec === 60)).toBe(true);
-  for (const x of tickets) if (x.ok) x.failed();
-  // the attacker's own account, from the same address, logs in: alice's count is not reset
-  const own = t.admit('mallory', '10.0.0.1', 2000);
-  expect(own.ok).toBe(true);
-  if (own.ok) own.succeeded();
-  expect(t.admit('alice', '10.0.0.1', 2000).ok).toBe(false);
-  // alice from her own address still gets in (with a delay: her account is being guessed)
-  const mine = t.admit('alice', '10.0.0.2', 2000);
-  expect(mine).toMatchObject({ ok: true, delayMs: 0 });
-  if (mine.ok) mine.succeeded();
-  // the block doubles when it is hit again after it ended
-  const later = t.admit('alice', '10.0.0.1', 62_000);
-  expect(later.ok).toBe(true);
-  for (let i = 0; i < 4; i++) {
-    const x = t.admit('alice', '10.0.0.1', 62_000);
-    if (x.ok) x.failed();
-  }
-  if (later.ok) later.failed();
-  const blocked = t.admit('alice', '10.0.0.1', 62_001);
-  expect(blocked).toMatchObject({ ok: false, retryAfterSec: 120 });
-  // one address spraying many accounts is stopped after perAddress failures
-  for (let i = 0; i < 30; i++) {
-    const x = t.admit(`user${i}`, '10.0.0.9', 5000);
-    if (x.ok) x.failed();
-  }
-  expect(t.admit('someone-else', '10.0.0.9', 5000)).toMatchObject({ ok: false, reason: 'address' });
-  // many addresses guessing one account: never refused there, but answered more and more slowly
-  for (let i = 0; i < 8; i++) {
-    const x = t.admit('bob', `10.1.0.${i}`, 5000);
-    if (x.ok) x.failed();
-  }
-  expect(t.admit('bob', '10.1.1.1', 5000)).toMatchObject({ ok: true, delayMs: 2000 });
+// The same arithmetic on the counts kept in this process and on the catalog's table (what the portal uses).
+describe.each(['memory', 'catalog'] as const)('login throttle (%s counts)', (where) => {
+  test('counted before the check, per account and address; blocks grow; another address and the account owner get in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-throttle-'));
+    const c = where === 'catalog' ? await Catalog.open(join(dir, 'c.sqlite')) : undefined;
+    try {
+      const t = new LoginThrottle(c?.loginCounts ?? new MemoryLoginCounts(), {
+        perPair: 5,
+        perAddress: 30,
+        windowMs: 60_000,
+        firstBlockMs: 60_000,
+        maxBlockMs: 3600_000,
+      });
+      // 40 at once (none finished): 5 admitted, 35 refused before any password is checked
+      const tickets = await Promise.all(Array.from({ length: 40 }, () => t.admit('alice', '10.0.0.1', 1000)));
+      expect(tickets.filter((x) => x.ok)).toHaveLength(5);
+      expect(tickets.filter((x) => !x.ok).every((x) => !x.ok && x.reason === 'account' && x.retryAfterSec === 60)).toBe(true);
+      for (const x of tickets) if (x.ok) await x.failed();
+      // the attacker's own account, from the same address, logs in: alice's count is not reset
+      const own = await t.admit('mallory', '10.0.0.1', 2000);
+      expect(own.ok).toBe(true);
+      if (own.ok) await own.succeeded();
+      expect((await t.admit('alice', '10.0.0.1', 2000)).ok).toBe(false);
+      // alice from her own address still gets in (with a delay: her account is being guessed)
+      const mine = await t.admit('alice', '10.0.0.2', 2000);
+      expect(mine).toMatchObject({ ok: true, delayMs: 0 });
+      if (mine.ok) await mine.succeeded();
+      // the block doubles when it is hit again after it ended
+      const later = await t.admit('alice', '10.0.0.1', 62_000);
+      expect(later.ok).toBe(true);
+      for (let i = 0; i < 4; i++) {
+        const x = await t.admit('alice', '10.0.0.1', 62_000);
+        if (x.ok) await x.failed();
+      }
+      if (later.ok) await later.failed();
+      const blocked = await t.admit('alice', '10.0.0.1', 62_001);
+      expect(blocked).toMatchObject({ ok: false, retryAfterSec: 120 });
+      // one address spraying many accounts is stopped after perAddress failures
+      for (let i = 0; i < 30; i++) {
+        const x = await t.admit(`user${i}`, '10.0.0.9', 5000);
+        if (x.ok) await x.failed();
+      }
+      expect(await t.admit('someone-else', '10.0.0.9', 5000)).toMatchObject({ ok: false, reason: 'address' });
+      // many addresses guessing one account: never refused there, but answered more and more slowly
+      for (let i = 0; i < 8; i++) {
+        const x = await t.admit('bob', `10.1.0.${i}`, 5000);
+        if (x.ok) await x.failed();
+      }
+      expect(await t.admit('bob', '10.1.1.1', 5000)).toMatchObject({ ok: true, delayMs: 2000 });
+      if (c) {
+        // kept over a restart: a new process on the same catalog still refuses alice from the guessing address
+        await c.close();
+        const again = await Catalog.open(join(dir, 'c.sqlite'));
+        const t2 = new LoginThrottle(again.loginCounts, {
+          perPair: 5,
+          perAddress: 30,
+          windowMs: 60_000,
+          firstBlockMs: 60_000,
+          maxBlockMs: 3600_000,
+        });
+        expect(await t2.admit('alice', '10.0.0.1', 62_002)).toMatchObject({ ok: false, reason: 'account' });
+        await again.close();
+      }
+    } finally {
+      if (c && where === 'catalog') await c.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
