@@ -47,6 +47,9 @@ export class Bucket {
       maxAttempts: 2,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK's own console warnings (one per failed streaming upload) would repeat on stderr for every retry
+      // of a bucket outage; the archiver logs the outage once, with its cause.
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     };
     if (o.accessKeyId && o.secretAccessKey) cfg.credentials = { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey };
     this.s3 = new S3Client(cfg);

@@ -198,6 +198,7 @@ export function redactUrl(url: string): string {
 export class PostgresDb extends PgStatements implements SqlDb {
   readonly where: string;
   private readonly pool: pg.Pool;
+  private readonly onError: ((e: Error) => void) | undefined;
 
   constructor(url: string, o: { max?: number; onError?: (e: Error) => void } = {}) {
     const pool = new pg.Pool({
@@ -215,11 +216,19 @@ export class PostgresDb extends PgStatements implements SqlDb {
     this.where = redactUrl(url);
     // An idle connection dropped by the server must not crash the process: the next query gets a new one.
     pool.on('error', (e) => o.onError?.(e));
+    this.onError = o.onError;
   }
 
   async tx<T>(fn: (t: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out connection that the server drops (a restart) emits 'error' on the client, which nobody else
+    // listens to while it is ours: unhandled, that would end the process. The statement in flight fails anyway.
+    const onError = (e: Error) => {
+      broken = e;
+      this.onError?.(e);
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -232,6 +241,7 @@ export class PostgresDb extends PgStatements implements SqlDb {
         throw e;
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -7,6 +7,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { encodeWav } from '../../src/media';
+import { bucketOf, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { Bucket, sweepRetention } from '../../src/recordings';
 import { Signal } from '../../scripts/lib/signals';
 import { startS3, type TestS3 } from '../../scripts/lib/s3-server';
 import { startWithReceivers, type DeliveryFixture } from '../support/delivery-fixture';
@@ -15,6 +18,7 @@ import { catalogEnv, catalogLocation } from '../support/pg';
 import { waitFor } from '../support/sandbox';
 
 const SECRET = 'test-webhook-secret-0123456789';
+const OUTAGE_MS = Number(process.env.DC_TEST_BUCKET_OUTAGE_MS ?? 1500);
 const TOKEN = 'ivr-upload-token-0123456789abcdef';
 const PASSWORD = 'correct horse battery';
 const dir = mkdtempSync(join(tmpdir(), 'dc-archive-'));
@@ -72,6 +76,7 @@ async function upload(seconds: number, ani: string): Promise<{ id: string; wav: 
 /** What the S3 server itself stored for a key (its files on disk), not what our client reads back. */
 function storedObject(key: string): Buffer | undefined {
   const base = join(s3.dir, s3.bucket, key);
+  if (!existsSync(dirname(base))) return undefined;
   const name = readdirSync(dirname(base), { withFileTypes: true }).find(
     (f) => f.isFile() && f.name.startsWith(`${key.split('/').pop()!}.`) && f.name.endsWith('object'),
   );
@@ -79,11 +84,14 @@ function storedObject(key: string): Buffer | undefined {
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The first test's recordings: archived, delivered, local copies gone (the retention test deletes them). */
+const archived: string[] = [];
 
 test('uploaded, verified, the local copy removed once delivered; the portal plays and downloads it from the bucket with Range', async () => {
   const { svc } = fx;
   const a = await upload(3, '3055550101');
   const b = await upload(40, '3055550102'); // 640 KB: enough to seek in
+  archived.push(a.id, b.id);
   for (const x of [a, b]) {
     const rec = await waitFor(`${x.id} archived`, async () => {
       const r = await svc.catalog.getRecording(x.id);
@@ -111,32 +119,67 @@ test('uploaded, verified, the local copy removed once delivered; the portal play
   expect(page.status).toBe(200);
 });
 
-test('the bucket away during uploads: recordings stay local and catalogued, /readyz names it, then they are archived', async () => {
-  const { svc } = fx;
-  await s3.stop();
-  const ups = [await upload(2, '3055550201'), await upload(2, '3055550202'), await upload(2, '3055550203')];
-  for (const u of ups) {
-    const r = (await svc.catalog.getRecording(u.id))!;
-    expect(r.state).toBe('complete');
-    expect(r.objectKey).toBeNull();
-    expect(statSync(join(root, r.path)).size).toBe(u.wav.length);
-  }
-  const ready = await fetch(`${svc.portalUrl}/readyz`);
-  expect(ready.status).toBe(503);
-  expect(((await ready.json()) as { problems: string[] }).problems.join(' ')).toMatch(/bucket: .*recordings stay local/);
-  await waitFor('the archiver noticing', () => svc.logs.some((l) => String(l.msg).startsWith('archive: the bucket does not take uploads')));
-  await new Promise((r) => setTimeout(r, 1500));
-  await s3.start();
-  for (const u of ups) {
-    const rec = await waitFor(
-      `${u.id} archived after the outage`,
-      async () => {
-        const r = await svc.catalog.getRecording(u.id);
-        return r?.objectKey ? r : undefined;
-      },
-      20_000,
+test(
+  'the bucket away during uploads: recordings stay local and catalogued, /readyz names it, then they are archived',
+  async () => {
+    const { svc } = fx;
+    await s3.stop();
+    const ups = [await upload(2, '3055550201'), await upload(2, '3055550202'), await upload(2, '3055550203')];
+    for (const u of ups) {
+      const r = (await svc.catalog.getRecording(u.id))!;
+      expect(r.state).toBe('complete');
+      expect(r.objectKey).toBeNull();
+      expect(statSync(join(root, r.path)).size).toBe(u.wav.length);
+    }
+    const ready = await fetch(`${svc.portalUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { problems: string[] }).problems.join(' ')).toMatch(/bucket: .*recordings stay local/);
+    await waitFor('the archiver noticing', () =>
+      svc.logs.some((l) => String(l.msg).startsWith('archive: the bucket does not take uploads')),
     );
-    expect(sha(storedObject(rec.objectKey!)!)).toBe(sha(u.wav));
+    // 1.5 s in npm test; DC_TEST_BUCKET_OUTAGE_MS=120000 is the issue's two minutes (run by hand: same path, longer).
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await s3.start();
+    for (const u of ups) {
+      const rec = await waitFor(
+        `${u.id} archived after the outage`,
+        async () => {
+          const r = await svc.catalog.getRecording(u.id);
+          return r?.objectKey ? r : undefined;
+        },
+        20_000,
+      );
+      expect(sha(storedObject(rec.objectKey!)!)).toBe(sha(u.wav));
+    }
+    // Logged once the pass that archived them has finished (its last step, removing local copies, may still run).
+    await waitFor(
+      'the archiver saying so',
+      () => svc.logs.some((l) => l.msg === 'archive: the bucket answers again; uploads resumed'),
+      10_000,
+    );
+  },
+  OUTAGE_MS + 60_000,
+);
+
+test('retention deletes the archived audio from the bucket: the row stays, the object is gone, the player says 410', async () => {
+  const { svc } = fx;
+  const bucket = new Bucket(bucketOf(loadConfig({ env: s3.env }))!);
+  try {
+    // Three days on, with a one-day rule: everything delivered so far is past it.
+    const purged = await sweepRetention(
+      { catalog: svc.catalog, root, days: 1, log: createLogger('silent'), bucket },
+      new Date(Date.now() + 3 * 86_400_000),
+    );
+    expect(purged).toBeGreaterThanOrEqual(archived.length);
+    const { cookie } = await portalLogin(svc.portalUrl, 'root', PASSWORD);
+    for (const id of archived) {
+      const rec = (await svc.catalog.getRecording(id))!;
+      expect(rec.purgedAt).not.toBeNull();
+      expect(storedObject(rec.objectKey!)).toBeUndefined();
+      expect(await bucket.head(rec.objectKey!)).toBeUndefined();
+      expect((await fetch(`${svc.portalUrl}/recordings/${id}/audio`, { headers: { cookie } })).status).toBe(410);
+    }
+  } finally {
+    bucket.close();
   }
-  expect(svc.logs.some((l) => l.msg === 'archive: the bucket answers again; uploads resumed')).toBe(true);
 });
