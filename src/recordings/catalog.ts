@@ -493,19 +493,18 @@ export class Catalog {
     const readable = node
       ? `AND EXISTS (SELECT 1 FROM recordings r WHERE r.id = d.recording_id AND (r.node IS NULL OR r.node = ? OR r.object_key IS NOT NULL))`
       : '';
-    const rows = await this.db.tx((t) =>
-      t.all<Row>(
-        `UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1
-         WHERE id IN (SELECT d.id FROM deliveries d
-                      WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) OR (d.status = 'sending' AND d.lease_until <= ?)) ${readable}
-                      ORDER BY d.next_attempt_at, d.id LIMIT ? ${t.skipLocked})
-         RETURNING *`,
-        Math.round(now + leaseMs),
-        Math.round(now),
-        Math.round(now),
-        ...(node ? [node] : []),
-        max,
-      ),
+    // One statement, atomic on its own on both backends (no transaction round trips around it).
+    const rows = await this.db.all<Row>(
+      `UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1
+       WHERE id IN (SELECT d.id FROM deliveries d
+                    WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) OR (d.status = 'sending' AND d.lease_until <= ?)) ${readable}
+                    ORDER BY d.next_attempt_at, d.id LIMIT ? ${this.db.skipLocked})
+       RETURNING *`,
+      Math.round(now + leaseMs),
+      Math.round(now),
+      Math.round(now),
+      ...(node ? [node] : []),
+      max,
     );
     return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
   }
@@ -515,46 +514,30 @@ export class Catalog {
    * this worker's lease holds (`d.leaseUntil`): a companion that stalled past its lease, whose delivery another
    * one took over, does not overwrite the newer state. Returns false when the lease was lost.
    */
-  finishAttempt(
+  async finishAttempt(
     d: Delivery,
     a: { outcome: Attempt['outcome']; httpStatus?: number | null; error?: string | null; durationMs: number; retryAt?: number },
     now = Date.now(),
   ): Promise<boolean> {
+    const at = new Date(now).toISOString();
+    const [set, setArgs]: [string, unknown[]] =
+      a.outcome === 'delivered'
+        ? [`status = 'delivered', lease_until = NULL, delivered_at = ?, last_error = NULL`, [at]]
+        : a.outcome === 'retry'
+          ? // Whole milliseconds: the backoff's jitter is fractional, and PostgreSQL's BIGINT refuses fractions.
+            [`status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?`, [Math.round(a.retryAt ?? now), a.error ?? null]]
+          : [`status = 'dead', lease_until = NULL, last_error = ?`, [a.error ?? null]];
+    const update = `UPDATE deliveries SET ${set} WHERE id = ? AND status = 'sending' AND lease_until = ?`;
+    const updateArgs = [...setArgs, d.id, d.leaseUntil];
+    // The attempt is history either way (it happened); only the state change depends on the lease.
+    const lost = `${a.error ? `${a.error}; ` : ''}lease lost: another worker had taken it over`;
+    const attempt = [d.id, at, a.outcome, a.httpStatus ?? null];
     return this.db.tx(async (t) => {
-      const mine = `id = ? AND status = 'sending' AND lease_until = ?`;
-      let changed: number;
-      if (a.outcome === 'delivered') {
-        changed = await t.run(
-          `UPDATE deliveries SET status = 'delivered', lease_until = NULL, delivered_at = ?, last_error = NULL WHERE ${mine}`,
-          new Date(now).toISOString(),
-          d.id,
-          d.leaseUntil,
-        );
-      } else if (a.outcome === 'retry') {
-        changed = await t.run(
-          `UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE ${mine}`,
-          // Whole milliseconds: the backoff's jitter is fractional, and PostgreSQL's BIGINT refuses fractions.
-          Math.round(a.retryAt ?? now),
-          a.error ?? null,
-          d.id,
-          d.leaseUntil,
-        );
-      } else {
-        changed = await t.run(
-          `UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ? WHERE ${mine}`,
-          a.error ?? null,
-          d.id,
-          d.leaseUntil,
-        );
-      }
-      // The attempt is history either way (it happened); only the state change depends on the lease.
+      const changed = await t.run(update, ...updateArgs);
       await t.run(
         'INSERT INTO delivery_attempts (delivery_id, at, outcome, http_status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)',
-        d.id,
-        new Date(now).toISOString(),
-        a.outcome,
-        a.httpStatus ?? null,
-        changed ? (a.error ?? null) : `${a.error ? `${a.error}; ` : ''}lease lost: another worker had taken it over`,
+        ...attempt,
+        changed ? (a.error ?? null) : lost,
         Math.round(a.durationMs),
       );
       return changed === 1;
