@@ -134,7 +134,8 @@ export async function startService(cfg: Config, log: Logger = createLogger(cfg.l
     const portal = await parts.start(`portal (portal.host/portal.port ${p.host}:${p.port})`, () =>
       startPortalFor(cfg, { catalog, bucket, recorder: recorder.recorder, linkSecret, connectivity, log, ops, onUpload }),
     );
-    if (cfg.monitor.enabled) live.monitor = (await parts.start('monitor', () => startMonitorFor(cfg, catalog.outages, log))).monitor;
+    if (cfg.monitor.enabled)
+      live.monitor = (await parts.start('monitor', () => startMonitorFor(cfg, catalog.outages, log, bucket))).monitor;
     const monitor = live.monitor;
     recorder.sweeps(); // what a crash left: rows written ahead, files without rows; calls still up: at each ARI connection
     log.info(

@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import type { Outage, OutageLog } from '../recordings';
 import type { Probe } from './probes';
 
-export type TargetKind = 'ari' | 'sip' | 'webhook' | 'smtp' | 'ping' | 'tcp';
+export type TargetKind = 'ari' | 'sip' | 'webhook' | 'smtp' | 'ping' | 'tcp' | 'bucket';
 
 export interface Target {
   /** Unique and stable: it names the target in the outage log (e.g. "sip 10.0.0.5:5060"). */

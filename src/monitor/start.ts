@@ -48,7 +48,12 @@ export function startMonitor(
 }
 
 /** The monitor for the service's configuration: ARI, the delivery routes and the listed targets. */
-export function startMonitorFor(cfg: Config, outages: OutageLog, log: Logger): { monitor: ConnectivityMonitor; stop(): Promise<void> } {
+export function startMonitorFor(
+  cfg: Config,
+  outages: OutageLog,
+  log: Logger,
+  bucket?: MonitorConfig['bucket'],
+): { monitor: ConnectivityMonitor; stop(): Promise<void> } {
   const m = cfg.monitor;
   const routes = routesOf(cfg);
   const monitor = startMonitor(
@@ -66,6 +71,7 @@ export function startMonitorFor(cfg: Config, outages: OutageLog, log: Logger): {
       sip: m.sip,
       ping: m.ping,
       tcp: m.tcp,
+      bucket,
     },
     outages,
     log.child({ module: 'monitor' }),

@@ -1,6 +1,14 @@
 import { httpProbe, pingProbe, sipOptionsProbe, smtpProbe, tcpProbe } from './probes';
 import type { Target } from './monitor';
 
+function within(what: string, ms: number, p: Promise<void>): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<void>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
+}
+
 export interface MonitorConfig {
   ari: { url: string; username: string; password: string };
   /** Webhook route URLs (each distinct host:port is one target). */
@@ -10,6 +18,8 @@ export interface MonitorConfig {
   sip: string[];
   ping: string[];
   tcp: string[];
+  /** The archive bucket, when there is one: answers and takes a write. */
+  bucket?: { where: string; check(): Promise<void> };
 }
 
 export function hostPort(v: string): { host: string; port: number } {
@@ -45,5 +55,12 @@ export function monitorTargets(c: MonitorConfig): Target[] {
     const { host, port } = hostPort(s);
     add({ name: `tcp ${s}`, kind: 'tcp', probe: tcpProbe(host, port) });
   }
+  const bucket = c.bucket;
+  if (bucket)
+    add({
+      name: `bucket ${bucket.where}`,
+      kind: 'bucket',
+      probe: (timeoutMs) => within(`bucket ${bucket.where}`, timeoutMs, bucket.check()),
+    });
   return targets;
 }

@@ -34,6 +34,9 @@ beforeAll(async () => {
     DC_RECORDINGS_KEEP_LOCAL: 'false',
     DC_S3_POLL_MS: '200',
     DC_S3_MAX_BACKOFF_MS: '1000',
+    DC_MONITOR_INTERVAL_MS: '300',
+    DC_MONITOR_FAILURES: '2',
+    DC_INSTANCE: 'pbx-archive',
     ...s3.env,
     ...catalogEnv(await catalogLocation(dir), dir),
   });
@@ -157,6 +160,14 @@ test(
       () => svc.logs.some((l) => l.msg === 'archive: the bucket answers again; uploads resumed'),
       10_000,
     );
+    // The connectivity monitor saw it too: one outage of the bucket, from this instance, closed when it came back.
+    const outage = await waitFor(
+      'the bucket outage closed',
+      async () => (await svc.catalog.outages.list({ target: `bucket ${s3.endpoint}/${s3.bucket}` })).find((o) => o.endedAt),
+      10_000,
+    );
+    expect(outage).toMatchObject({ kind: 'bucket', instance: 'pbx-archive' });
+    expect(outage.durationMs).toBeGreaterThanOrEqual(OUTAGE_MS / 2); // from its first failed check to its first good one
   },
   OUTAGE_MS + 60_000,
 );
