@@ -9,8 +9,9 @@ import { recordings, deliveries } from './commands/recordings';
 import { users } from './commands/users';
 import { outages } from './commands/outages';
 import { audit } from './commands/audit';
+import { catalog } from './commands/catalog';
 
-const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users, outages, audit];
+const COMMANDS: Command[] = [serve, doctor, cpa, recordings, deliveries, users, outages, audit, catalog];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

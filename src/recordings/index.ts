@@ -35,3 +35,4 @@ export { redactUrl, type Dialect, type SqlDb } from './sql';
 export { Bucket, BucketError, type BucketSettings } from './bucket';
 export { Archiver, type ArchiverOptions } from './archiver';
 export { MIGRATIONS, postgresMigration } from './migrations';
+export { copyCatalog, CopyError } from './copy-catalog';
