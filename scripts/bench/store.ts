@@ -14,25 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog, type RecordingQuery } from '../../src/recordings';
-import { startTempPostgres, type TempPostgres } from '../lib/postgres';
-import pg from 'pg';
+import { createDatabase, startTempPostgres } from '../lib/postgres';
 
 const DELIVERIES = Number(process.argv[2] ?? 5000);
 const ROWS = Number(process.argv[3] ?? 1_000_000);
 
 const pct = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(q * a.length) - 1)]!;
-
-/** Fresh database on the temp server. */
-async function freshDb(server: TempPostgres, name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${name}`);
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(server.url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 // Rows generated inside the database (one statement per table): the registration path would take hours.
 function fillSql(dialect: 'sqlite' | 'postgres', n: number, status: 'pending' | 'mixed'): string[] {
@@ -175,7 +162,7 @@ async function main(): Promise<void> {
       ['PostgreSQL, 4 companions', 'postgres', 4],
     ];
     for (const [name, backend, n] of runs) {
-      const location = backend === 'sqlite' ? join(dir, `outbox-${n}.sqlite`) : await freshDb(server, `outbox_${n}`);
+      const location = backend === 'sqlite' ? join(dir, `outbox-${n}.sqlite`) : await createDatabase(server.url, `outbox_${n}`);
       const { catalog } = await filled(location, DELIVERIES, 'pending');
       await catalog.close();
       const r = await outboxRun(location, n);
@@ -185,7 +172,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`portal searches over ${ROWS.toLocaleString('en')} recordings (+ a delivery each), 50 runs each\n`);
     for (const backend of ['sqlite', 'postgres'] as const) {
-      const location = backend === 'sqlite' ? join(dir, 'search.sqlite') : await freshDb(server, 'search');
+      const location = backend === 'sqlite' ? join(dir, 'search.sqlite') : await createDatabase(server.url, 'search');
       const { catalog, sec } = await filled(location, ROWS, 'mixed');
       process.stdout.write(`  ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (filled in ${sec.toFixed(0)} s)\n`);
       await searchRun(catalog);

@@ -1,9 +1,9 @@
 // A real S3 API server on loopback for the tests, the benchmarks and trying the archive: s3rver (npm,
 // file-backed, speaks the plain S3 API our client uses: Put/Get/Head/Delete, multipart, ranges). Chosen over
 // Debian sid's moto_server because it needs no Python inside the chroot and starts in ~100 ms in-process.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface TestS3 {
   endpoint: string;
@@ -12,6 +12,8 @@ export interface TestS3 {
   dir: string;
   /** The companion's environment for this bucket. */
   env: Record<string, string>;
+  /** The bytes the server itself stored for a key (its own files on disk, not what a client reads back). */
+  stored(key: string): Buffer | undefined;
   /** Stops answering (the port closes); start() brings the same bucket back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -54,6 +56,13 @@ export async function startS3(o: { bucket?: string; port?: number } = {}): Promi
       server = undefined;
     },
     start,
+    stored(key) {
+      const folder = dirname(join(dir, bucket, key));
+      if (!existsSync(folder)) return undefined;
+      const base = `${key.split('/').pop()!}.`;
+      const f = readdirSync(folder).find((n) => n.startsWith(base) && n.endsWith('object'));
+      return f ? readFileSync(join(folder, f)) : undefined;
+    },
     async destroy() {
       await server?.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { catalogLocation, loadConfig } from '../config';
-import { Catalog, copyCatalog, CopyError, redactUrl } from '../recordings';
+import { catalogLocation, INSTANCE_NAME, loadConfig } from '../config';
+import { CatalogUnavailableError, copyCatalog, CopyError, openWritableCatalog, type Catalog } from '../recordings';
 import { UsageError, type Command } from './command';
-
-const shown = (location: string) => (location.startsWith('postgres') ? redactUrl(location) : location);
+import { openCatalog } from './recordings';
 
 export const catalog: Command = {
   name: 'catalog',
@@ -23,15 +22,14 @@ Stop the service first: the copy reads a catalog nobody is writing to. Then poin
     const cfg = loadConfig({ file: values.config as string | undefined });
     const to = values['to-file'] ? readFileSync(values['to-file'] as string, 'utf8').trim() : (values.to as string | undefined);
     if (!to) throw new UsageError('copy needs --to LOCATION (or --to-file FILE)');
-    const from = catalogLocation(cfg);
-    if (from === to) throw new UsageError('--to is the catalog being copied');
+    if (catalogLocation(cfg) === to) throw new UsageError('--to is the catalog being copied');
     const instance = (values.instance as string | undefined) ?? cfg.instance;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(instance)) throw new UsageError('--instance: letters, digits, . _ - (up to 64)');
-    const source = await Catalog.open(from);
+    if (!INSTANCE_NAME.test(instance)) throw new UsageError('--instance: letters, digits, . _ - (up to 64)');
+    const source = await openCatalog(values, cfg);
     let target: Catalog | undefined;
     try {
-      target = await Catalog.open(to);
-      process.stdout.write(`copying ${shown(from)} -> ${shown(to)}\n`);
+      target = await openWritableCatalog(to);
+      process.stdout.write(`copying ${source.db.where} -> ${target.db.where}\n`);
       const counts = await copyCatalog(source, target, {
         instance,
         onTable: (name, rows) => process.stdout.write(`  ${name.padEnd(18)} ${rows}\n`),
@@ -41,7 +39,7 @@ Stop the service first: the copy reads a catalog nobody is writing to. Then poin
       );
       return 0;
     } catch (e) {
-      if (!(e instanceof CopyError) && !/ECONNREFUSED|password|does not exist|ENOENT/.test((e as Error).message)) throw e;
+      if (!(e instanceof CopyError) && !(e instanceof CatalogUnavailableError)) throw e;
       process.stderr.write(`dialplan-companion catalog: ${(e as Error).message}\n`);
       return 1;
     } finally {

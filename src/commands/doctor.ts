@@ -24,21 +24,27 @@ function ariRequest(url: string, path: string, user: string, pass: string): Prom
   });
 }
 
-async function checkAri(url: string, user: string, pass: string): Promise<Check> {
+/** The ARI check, and Asterisk's systemname from the same answer (undefined when ARI did not answer). */
+async function checkAri(url: string, user: string, pass: string): Promise<{ check: Check; systemName?: string }> {
   try {
     const res = await ariRequest(url, '/ari/asterisk/info', user, pass);
     if (res.status === 401)
       return {
-        name: 'ARI',
-        ok: false,
-        detail: `${url}: user "${user}" refused (401): check ari.username (DC_ARI_USER) and ari.password against ari.conf`,
+        check: {
+          name: 'ARI',
+          ok: false,
+          detail: `${url}: user "${user}" refused (401): check ari.username (DC_ARI_USER) and ari.password against ari.conf`,
+        },
       };
-    if (!res.ok) return { name: 'ARI', ok: false, detail: `${url}: HTTP ${res.status}` };
-    const info = (await res.json()) as { system?: { version?: string } };
-    return { name: 'ARI', ok: true, detail: `${url}: Asterisk ${info.system?.version ?? '?'}` };
+    if (!res.ok) return { check: { name: 'ARI', ok: false, detail: `${url}: HTTP ${res.status}` } };
+    const info = (await res.json()) as { system?: { version?: string }; config?: { name?: string } };
+    return {
+      check: { name: 'ARI', ok: true, detail: `${url}: Asterisk ${info.system?.version ?? '?'}` },
+      systemName: info.config?.name ?? '',
+    };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    return { name: 'ARI', ok: false, detail: `${url}: ${cause} (is Asterisk running with http.conf enabled?)` };
+    return { check: { name: 'ARI', ok: false, detail: `${url}: ${cause} (is Asterisk running with http.conf enabled?)` } };
   }
 }
 
@@ -46,24 +52,18 @@ async function checkAri(url: string, user: string, pass: string): Promise<Check>
  * With a shared catalog, calls are told apart by uniqueid: two PBXs without a systemname (asterisk.conf) can
  * give two calls the same one ("1733059200.42"), and the second recording would be taken for the first's.
  */
-async function checkSystemName(url: string, user: string, pass: string): Promise<Check> {
-  try {
-    const res = await ariRequest(url, '/ari/asterisk/info?only=config', user, pass);
-    const name = res.ok ? ((await res.json()) as { config?: { name?: string } }).config?.name : undefined;
-    if (name === undefined)
-      return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI (HTTP ${res.status})` };
-    return name
-      ? { name: 'Asterisk systemname', ok: true, detail: `${name}: uniqueids are "${name}-..." in the shared catalog` }
-      : {
-          name: 'Asterisk systemname',
-          ok: true,
-          warn: true,
-          detail:
-            'not set: with several PBXs sharing the catalog, set systemname in asterisk.conf [options] on each (one may go without), or two calls can get the same uniqueid',
-        };
-  } catch (e) {
-    return { name: 'Asterisk systemname', ok: true, warn: true, detail: `not readable through ARI: ${(e as Error).message}` };
-  }
+function checkSystemName(name: string | undefined): Check {
+  if (name === undefined)
+    return { name: 'Asterisk systemname', ok: true, warn: true, detail: 'not readable: ARI did not answer (see ARI)' };
+  return name
+    ? { name: 'Asterisk systemname', ok: true, detail: `${name}: uniqueids are "${name}-..." in the shared catalog` }
+    : {
+        name: 'Asterisk systemname',
+        ok: true,
+        warn: true,
+        detail:
+          'not set: with several PBXs sharing the catalog, set systemname in asterisk.conf [options] on each (one may go without), or two calls can get the same uniqueid',
+      };
 }
 
 /** The endpoint DC_DIAL_ENDPOINT dials through, asked of ARI (PJSIP/${NUMBER}@trunk -> PJSIP/trunk). */
@@ -231,8 +231,9 @@ Exit code 0 when every check passes, 1 otherwise.`,
           detail: 'the public sandbox password is in use: fine for the sandbox, never for a real PBX',
         });
       }
-      checks.push(await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password));
-      if (cfg.recordings.databaseUrl) checks.push(await checkSystemName(cfg.ari.url, cfg.ari.username, cfg.ari.password));
+      const ari = await checkAri(cfg.ari.url, cfg.ari.username, cfg.ari.password);
+      checks.push(ari.check);
+      if (cfg.recordings.databaseUrl) checks.push(checkSystemName(ari.systemName));
       checks.push(await checkDialEndpoint(cfg.dial.endpoint, cfg.ari.url, cfg.ari.username, cfg.ari.password));
       const k = cfg.recordingKeys;
       const amiCheck = await checkAmi(cfg.ami);

@@ -4,8 +4,10 @@ import { Catalog, type Delivery } from '../recordings';
 import { UsageError, type Command } from './command';
 
 /** The configured catalog, which must exist already (reading commands never create one). */
-export function openCatalog(values: Record<string, unknown>): Promise<Catalog> {
-  const cfg = loadConfig({ file: values.config as string | undefined });
+export function openCatalog(
+  values: Record<string, unknown>,
+  cfg = loadConfig({ file: values.config as string | undefined }),
+): Promise<Catalog> {
   if (!cfg.recordings.databaseUrl && !existsSync(cfg.recordings.catalogFile))
     throw new UsageError(`no catalog at ${cfg.recordings.catalogFile} (recordings.catalogFile / DC_CATALOG_FILE)`);
   return Catalog.open(catalogLocation(cfg));

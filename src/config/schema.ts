@@ -18,13 +18,16 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' });
 
+/** A companion instance's name (DC_INSTANCE, `catalog copy --instance`). */
+export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const configSchema = z
   .object({
     // This companion's name among those sharing one database: on its recordings (whose disk holds the file
     // until it is in the bucket) and its outages. The host name unless set.
     instance: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (up to 64, starting with a letter or digit)')
+      .regex(INSTANCE_NAME, 'letters, digits, . _ - (up to 64, starting with a letter or digit)')
       .default(() => hostname().slice(0, 64) || 'companion'),
     log: z
       .object({

@@ -25,6 +25,18 @@ function withTimeout<T>(what: string, timeoutMs: number, run: (done: (e?: Error,
   });
 }
 
+/** A check of our own (the bucket: answers and takes a write) within the probe's time limit. */
+export function checkProbe(what: string, check: () => Promise<void>): Probe {
+  return (timeoutMs) =>
+    withTimeout<void>(what, timeoutMs, (done) => {
+      check().then(
+        () => done(),
+        (e: unknown) => done(e as Error),
+      );
+      return () => undefined;
+    });
+}
+
 /** A TCP connection is accepted (and, when `banner` is given, the server's first line starts with it). */
 export function tcpProbe(host: string, port: number, banner?: string): Probe {
   return (timeoutMs) =>

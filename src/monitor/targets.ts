@@ -1,13 +1,5 @@
-import { httpProbe, pingProbe, sipOptionsProbe, smtpProbe, tcpProbe } from './probes';
+import { checkProbe, httpProbe, pingProbe, sipOptionsProbe, smtpProbe, tcpProbe } from './probes';
 import type { Target } from './monitor';
-
-function within(what: string, ms: number, p: Promise<void>): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<void>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(t));
-}
 
 export interface MonitorConfig {
   ari: { url: string; username: string; password: string };
@@ -60,7 +52,7 @@ export function monitorTargets(c: MonitorConfig): Target[] {
     add({
       name: `bucket ${bucket.where}`,
       kind: 'bucket',
-      probe: (timeoutMs) => within(`bucket ${bucket.where}`, timeoutMs, bucket.check()),
+      probe: checkProbe(`bucket ${bucket.where}`, () => bucket.check()),
     });
   return targets;
 }

@@ -1,3 +1,5 @@
+import type { LoginCount as Count } from '../recordings/login-counts';
+
 // Password guessing, limited three ways, counted before the password is checked (an attempt in flight counts as
 // a failure until it is known not to be one), so parallel guesses cannot slip past the limit:
 //   - per account and address: `perPair` failures per window, then refused for a block that doubles each
@@ -25,14 +27,6 @@ export const DEFAULT_LIMITS: ThrottleLimits = {
   firstBlockMs: 5 * 60_000,
   maxBlockMs: 24 * 3600_000,
 };
-
-export interface Count {
-  failures: number;
-  inFlight: number;
-  since: number;
-  blockedUntil: number;
-  strikes: number;
-}
 
 /**
  * Where the counts are kept: `update` hands `fn` the counts of `keys` (new ones zeroed, dated `now`) with

@@ -1,9 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Request, Response } from 'express';
-import { PathOutsideRootError, realFileInsideRoot, type Bucket, type Recording } from '../recordings';
+import { audioContentType, PathOutsideRootError, realFileInsideRoot, type Bucket, type Recording } from '../recordings';
 import { parseRange } from './range';
-
-const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', opus: 'audio/ogg' };
 
 /**
  * RFC 6266: a plain ASCII `filename` with nothing that could end the quoted string or add a parameter (the caller
@@ -56,7 +54,7 @@ export async function sendAudio(
     size = rec.sizeBytes;
   }
   res.set({
-    'content-type': AUDIO_TYPES[rec.format] ?? 'application/octet-stream',
+    'content-type': audioContentType(rec.format),
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-store',
     'content-disposition': contentDisposition(disposition, `${rec.ani || 'anonymous'}-${rec.dnis}-${rec.id}.${rec.format}`),

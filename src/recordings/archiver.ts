@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { Bucket } from './bucket';
 import type { Catalog, Recording } from './catalog';
 import { insideRoot } from './file-store';
+import { audioContentType } from './kinds';
 
 // Moves catalogued audio into the bucket: upload, verify (size and SHA-256 of what the bucket holds), then
 // the object key in the catalog, and only then (recordings.keepLocal off, every delivery finished) the local
@@ -25,8 +26,6 @@ export interface ArchiverOptions {
   maxBackoffMs?: number;
   onArchived?: (r: Recording) => void;
 }
-
-const CONTENT_TYPE: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', ogg: 'audio/ogg', opus: 'audio/ogg' };
 
 export class Archiver {
   private timer: NodeJS.Timeout | undefined;
@@ -109,7 +108,7 @@ export class Archiver {
         continue;
       }
       const key = bucket.keyFor(rec);
-      await bucket.put(key, file, { size, sha256: rec.sha256 }, CONTENT_TYPE[rec.format] ?? 'application/octet-stream');
+      await bucket.put(key, file, { size, sha256: rec.sha256 }, audioContentType(rec.format));
       await catalog.markArchived(rec.id, key);
       log.info({ recording: rec.id, key, bytes: size }, 'recording archived (size and SHA-256 verified)');
       this.o.onArchived?.({ ...rec, objectKey: key });

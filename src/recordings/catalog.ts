@@ -7,7 +7,7 @@ import { AuditLog } from './audit';
 import { LoginCountTable } from './login-counts';
 import { readPicture, type CallPicture } from './picture';
 import { migrate } from './migrations';
-import { PostgresDb, SqliteDb, type Dialect, type Row, type SqlDb } from './sql';
+import { isPostgresUrl, ofInstance, PostgresDb, SqliteDb, type Dialect, type Row, type SqlDb } from './sql';
 
 // The catalog: every recording is a row here before anything else touches it, and every delivery is an
 // outbox row next to it, so a crash or a restart resumes where it stopped. SQLite (WAL) is the embedded
@@ -205,13 +205,10 @@ const DELIVERY_FILTER: Record<NonNullable<RecordingQuery['delivery']>, string> =
 };
 
 const toCount = (v: unknown): number => Number(v ?? 0);
-// One companion's rows; those from before instances were named (NULL) are anyone's (there was one).
-const ofNode = (node?: string, t = '') => (node === undefined ? '' : `AND (${t}node = ? OR ${t}node IS NULL)`);
-const nodeArgs = (node?: string) => (node === undefined ? [] : [node]);
 
 /** Opens the catalog named by a location: a `postgres://` URL or a SQLite file. */
 export function openSqlDb(location: string, o: { onError?: (e: Error) => void } = {}): SqlDb {
-  return /^postgres(ql)?:\/\//.test(location) ? new PostgresDb(location, o) : new SqliteDb(location);
+  return isPostgresUrl(location) ? new PostgresDb(location, o) : new SqliteDb(location);
 }
 
 /**
@@ -374,10 +371,11 @@ export class Catalog {
    * files are on their disks: only they can complete them).
    */
   async openRecordings(limit = 10_000, node?: string): Promise<Recording[]> {
+    const own = ofInstance('node', node);
     return (
       await this.db.all<Row>(
-        `SELECT * FROM recordings WHERE state = 'recording' ${ofNode(node)} ORDER BY created_at LIMIT ?`,
-        ...nodeArgs(node),
+        `SELECT * FROM recordings WHERE state = 'recording' ${own.sql} ORDER BY created_at LIMIT ?`,
+        ...own.args,
         limit,
       )
     ).map(toRecording);
@@ -385,10 +383,11 @@ export class Catalog {
 
   /** The recording of a call by its uniqueid, from any door (ARI, AGI); with `node`, one catalogued by that companion. */
   async recordingOfCall(uniqueid: string, node?: string): Promise<Recording | undefined> {
+    const own = ofInstance('node', node);
     const r = await this.db.get<Row>(
-      `SELECT * FROM recordings WHERE uniqueid = ? ${ofNode(node)} ORDER BY created_at LIMIT 1`,
+      `SELECT * FROM recordings WHERE uniqueid = ? ${own.sql} ORDER BY created_at LIMIT 1`,
       uniqueid,
-      ...nodeArgs(node),
+      ...own.args,
     );
     return r && toRecording(r);
   }
@@ -561,13 +560,14 @@ export class Catalog {
    * only that companion's files.
    */
   async purgeable(before: string, limit = 500, node?: string): Promise<Recording[]> {
+    const own = ofInstance('node', node);
     return (
       await this.db.all<Row>(
-        `SELECT * FROM recordings r WHERE r.created_at < ? AND r.purged_at IS NULL AND r.state <> 'recording' ${ofNode(node, 'r.')}
+        `SELECT * FROM recordings r WHERE r.created_at < ? AND r.purged_at IS NULL AND r.state <> 'recording' ${own.sql}
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = r.id AND d.status IN ('pending', 'sending'))
          ORDER BY r.created_at LIMIT ?`,
         before,
-        ...nodeArgs(node),
+        ...own.args,
         limit,
       )
     ).map(toRecording);
@@ -575,10 +575,11 @@ export class Catalog {
 
   /** Complete recordings whose file is not in the bucket yet (with `node`: that companion's), oldest first. */
   async toArchive(limit = 50, node?: string): Promise<Recording[]> {
+    const own = ofInstance('node', node);
     return (
       await this.db.all<Row>(
-        `SELECT * FROM recordings WHERE object_key IS NULL AND state = 'complete' AND purged_at IS NULL ${ofNode(node)} ORDER BY created_at LIMIT ?`,
-        ...nodeArgs(node),
+        `SELECT * FROM recordings WHERE object_key IS NULL AND state = 'complete' AND purged_at IS NULL ${own.sql} ORDER BY created_at LIMIT ?`,
+        ...own.args,
         limit,
       )
     ).map(toRecording);
@@ -594,12 +595,13 @@ export class Catalog {
    * pending or being sent (those read the local file while it is there).
    */
   async localRemovable(limit = 200, node?: string): Promise<Recording[]> {
+    const own = ofInstance('node', node);
     return (
       await this.db.all<Row>(
-        `SELECT * FROM recordings r WHERE r.object_key IS NOT NULL AND r.local_removed_at IS NULL AND r.purged_at IS NULL ${ofNode(node, 'r.')}
+        `SELECT * FROM recordings r WHERE r.object_key IS NOT NULL AND r.local_removed_at IS NULL AND r.purged_at IS NULL ${own.sql}
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.recording_id = r.id AND d.status IN ('pending', 'sending'))
          ORDER BY r.created_at LIMIT ?`,
-        ...nodeArgs(node),
+        ...own.args,
         limit,
       )
     ).map(toRecording);

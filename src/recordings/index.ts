@@ -1,6 +1,7 @@
 export { checkClosedWav, waitForClosedWav } from './closed-wav';
 export type { ClosedWav } from './closed-wav';
 export { Catalog, RECORDING_SOURCES, DELIVERY_KINDS, ANI_PATTERN, DNIS_PATTERN } from './catalog';
+export { audioContentType } from './kinds';
 export type {
   RecordingState,
   StartedRecording,

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Catalog } from './catalog';
-import { redactUrl } from './sql';
+import { isPostgresUrl, redactUrl } from './sql';
 
 /** The catalog cannot be used: the reason names the directory and the system's error, never a guess. */
 export class CatalogUnavailableError extends Error {
@@ -30,7 +30,7 @@ function describe(e: unknown): string {
  * as "ENOENT" or a half-started service).
  */
 export async function openWritableCatalog(location: string, o: { onError?: (e: Error) => void } = {}): Promise<Catalog> {
-  if (/^postgres(ql)?:\/\//.test(location)) {
+  if (isPostgresUrl(location)) {
     try {
       const catalog = await Catalog.open(location, o);
       await catalog.checkWritable();

@@ -1,4 +1,4 @@
-import type { SqlDb } from './sql';
+import { ofInstance, type SqlDb } from './sql';
 
 // The connectivity monitor's log: one row per outage of one target, opened when it goes down, closed when
 // it answers again. Kept in the catalog's database so that an outage spanning a restart of the service is
@@ -41,10 +41,6 @@ const toOutage = (r: Row): Outage => ({
   instance: r.instance ?? null,
 });
 
-// Rows from before instances were named (NULL) belong to whichever instance carries them on.
-const ofInstance = (instance?: string) => (instance === undefined ? '' : 'AND (instance = ? OR instance IS NULL)');
-const args = (instance?: string) => (instance === undefined ? [] : [instance]);
-
 export class OutageLog {
   constructor(private readonly db: SqlDb) {}
 
@@ -84,18 +80,15 @@ export class OutageLog {
 
   /** Outages still going on, by target (after a restart the monitor carries them on); one instance's with `instance`. */
   async ongoing(instance?: string): Promise<Outage[]> {
-    return (
-      await this.db.all<Row>(`SELECT * FROM outages WHERE ended_at IS NULL ${ofInstance(instance)} ORDER BY id`, ...args(instance))
-    ).map(toOutage);
+    const own = ofInstance('instance', instance);
+    return (await this.db.all<Row>(`SELECT * FROM outages WHERE ended_at IS NULL ${own.sql} ORDER BY id`, ...own.args)).map(toOutage);
   }
 
   /** Ended outages whose "restored" alert has not been sent (one instance's with `instance`). */
   async unalerted(instance?: string): Promise<Outage[]> {
+    const own = ofInstance('instance', instance);
     return (
-      await this.db.all<Row>(
-        `SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ${ofInstance(instance)} ORDER BY id`,
-        ...args(instance),
-      )
+      await this.db.all<Row>(`SELECT * FROM outages WHERE ended_at IS NOT NULL AND alerted_at IS NULL ${own.sql} ORDER BY id`, ...own.args)
     ).map(toOutage);
   }
 

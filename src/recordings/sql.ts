@@ -180,6 +180,17 @@ class PgStatements implements Sql {
   }
 }
 
+/** A catalog location naming PostgreSQL (anything else is a SQLite file). */
+export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
+
+/**
+ * `AND (column = ? OR column IS NULL)` and its argument: one companion instance's rows, with those from before
+ * instances were named (anyone's: there was one); no condition without `instance`.
+ */
+export function ofInstance(column: string, instance: string | undefined): { sql: string; args: string[] } {
+  return instance === undefined ? { sql: '', args: [] } : { sql: `AND (${column} = ? OR ${column} IS NULL)`, args: [instance] };
+}
+
 /** `postgres://user:pw@host:port/db` -> `postgres://user@host:port/db` (no password in logs). */
 export function redactUrl(url: string): string {
   try {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { audioContentType } from '../recordings/kinds';
 
 export type OutputFormat = 'mp3' | 'wav' | 'opus';
 
@@ -116,4 +117,8 @@ export function convert(
   });
 }
 
-export const CONTENT_TYPE: Record<OutputFormat, string> = { mp3: 'audio/mpeg', wav: 'audio/wav', opus: 'audio/ogg' };
+export const CONTENT_TYPE: Record<OutputFormat, string> = {
+  mp3: audioContentType('mp3'),
+  wav: audioContentType('wav'),
+  opus: audioContentType('opus'),
+};

@@ -5,7 +5,7 @@
 // webhook receiver (duplicates only ever as the same Idempotency-Key), and either portal lists all 100.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,23 +87,11 @@ function companion(node: 'pbx1' | 'pbx2'): ChildService {
   return c;
 }
 
+const sha = (b: Buffer | undefined) => b && createHash('sha256').update(b).digest('hex');
 const portalOf = (c: ChildService) => String(c.logs.findLast((l) => l.msg === 'portal listening')?.url ?? '');
 const bridgedOn = async (base: string) =>
   (await ariGet<{ id: string; channels: string[] }[]>('/bridges', base)).filter((b) => b.id.endsWith('-bridge') && b.channels.length === 2)
     .length;
-
-/** What the S3 server stored for a key (its own files), hashed. */
-function storedSha(key: string): string | undefined {
-  const at = join(s3.dir, s3.bucket, key);
-  const folder = at.slice(0, at.lastIndexOf('/'));
-  const f = readdirSync(folder).find((n) => n.startsWith(`${key.split('/').pop()!}.`) && n.endsWith('object'));
-  return (
-    f &&
-    createHash('sha256')
-      .update(readFileSync(join(folder, f)))
-      .digest('hex')
-  );
-}
 
 test('two nodes, 100 calls, kill -9 of one companion half-way: 100 catalogued once, archived and verified, delivered, listed by either portal', async () => {
   const a = companion('pbx1');
@@ -161,7 +149,7 @@ test('two nodes, 100 calls, kill -9 of one companion half-way: 100 catalogued on
     expect(new Set(recs.map((r) => r.uniqueid)).size).toBe(100);
     expect(recs.filter((r) => r.ani === ANI.pbx1).every((r) => r.node === 'pbx1' && /^\d+\.\d+$/.test(r.uniqueid!))).toBe(true);
     expect(recs.filter((r) => r.ani === ANI.pbx2).every((r) => r.node === 'pbx2' && r.uniqueid!.startsWith('pbx2-'))).toBe(true);
-    for (const r of recs) expect([r.id, storedSha(r.objectKey!)]).toEqual([r.id, r.sha256]);
+    for (const r of recs) expect([r.id, sha(s3.stored(r.objectKey!))]).toEqual([r.id, r.sha256]);
     expect(b.logs.filter((l) => l.msg === 'call taken over after a restart').length).toBe(25);
     // Every hit at the receiver is one of these recordings' keys, signed: a duplicate is only ever the same key.
     const keys = new Set(recs.map((r) => `${r.id}:webhook`));

@@ -3,9 +3,9 @@
 // Range, and the bucket away during uploads: recordings stay local and catalogued, then are archived.
 // On SQLite, and again on PostgreSQL in npm test's PostgreSQL pass.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { encodeWav } from '../../src/media';
 import { bucketOf, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -76,16 +76,6 @@ async function upload(seconds: number, ani: string): Promise<{ id: string; wav: 
   return { id: j.id, wav };
 }
 
-/** What the S3 server itself stored for a key (its files on disk), not what our client reads back. */
-function storedObject(key: string): Buffer | undefined {
-  const base = join(s3.dir, s3.bucket, key);
-  if (!existsSync(dirname(base))) return undefined;
-  const name = readdirSync(dirname(base), { withFileTypes: true }).find(
-    (f) => f.isFile() && f.name.startsWith(`${key.split('/').pop()!}.`) && f.name.endsWith('object'),
-  );
-  return name ? readFileSync(join(dirname(base), name.name)) : undefined;
-}
-
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** The first test's recordings: archived, delivered, local copies gone (the retention test deletes them). */
 const archived: string[] = [];
@@ -101,7 +91,7 @@ test('uploaded, verified, the local copy removed once delivered; the portal play
       return r?.objectKey ? r : undefined;
     });
     expect(rec.objectKey).toMatch(new RegExp(`^recordings/uploads/\\d{4}/\\d{2}/\\d{2}/${rec.id}\\.wav$`));
-    const stored = storedObject(rec.objectKey!);
+    const stored = s3.stored(rec.objectKey!);
     expect(stored && sha(stored)).toBe(rec.sha256);
     expect(sha(x.wav)).toBe(rec.sha256);
     // Delivered (webhook and mail), then the PBX's copy goes: the bucket is the archive.
@@ -152,7 +142,7 @@ test(
         },
         20_000,
       );
-      expect(sha(storedObject(rec.objectKey!)!)).toBe(sha(u.wav));
+      expect(sha(s3.stored(rec.objectKey!)!)).toBe(sha(u.wav));
     }
     // Logged once the pass that archived them has finished (its last step, removing local copies, may still run).
     await waitFor(
@@ -186,7 +176,7 @@ test('retention deletes the archived audio from the bucket: the row stays, the o
     for (const id of archived) {
       const rec = (await svc.catalog.getRecording(id))!;
       expect(rec.purgedAt).not.toBeNull();
-      expect(storedObject(rec.objectKey!)).toBeUndefined();
+      expect(s3.stored(rec.objectKey!)).toBeUndefined();
       expect(await bucket.head(rec.objectKey!)).toBeUndefined();
       expect((await fetch(`${svc.portalUrl}/recordings/${id}/audio`, { headers: { cookie } })).status).toBe(410);
     }
