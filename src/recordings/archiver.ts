@@ -56,30 +56,30 @@ export class Archiver {
   private schedule(ms: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .then(
-          (busy) => {
-            if (this.failures) this.o.log.info({ bucket: this.o.bucket.where }, 'archive: the bucket answers again; uploads resumed');
-            this.failures = 0;
-            return busy;
-          },
-          (e: unknown) => {
-            if (this.failures++ === 0)
-              this.o.log.warn(
-                { bucket: this.o.bucket.where, err: (e as Error).message },
-                'archive: the bucket does not take uploads now; recordings stay local and catalogued, retrying',
-              );
-            return false;
-          },
-        )
-        .then((busy) => {
-          this.running = undefined;
-          if (this.stopped) return;
-          const poll = this.o.pollMs ?? 2000;
-          this.schedule(busy ? 0 : this.failures ? Math.min(this.o.maxBackoffMs ?? 30_000, poll * 2 ** Math.min(this.failures, 6)) : poll);
-        });
+      this.running = this.passThenPause().then((next) => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(next);
+      });
     }, ms);
     this.timer.unref();
+  }
+
+  /** One pass; resolves with how long to wait before the next (none when there is more, doubling while failing). */
+  private async passThenPause(): Promise<number> {
+    const poll = this.o.pollMs ?? 2000;
+    try {
+      const more = await this.pass();
+      if (this.failures) this.o.log.info({ bucket: this.o.bucket.where }, 'archive: the bucket answers again; uploads resumed');
+      this.failures = 0;
+      return more ? 0 : poll;
+    } catch (e) {
+      if (this.failures++ === 0)
+        this.o.log.warn(
+          { bucket: this.o.bucket.where, err: (e as Error).message },
+          'archive: the bucket does not take uploads now; recordings stay local and catalogued, retrying',
+        );
+      return Math.min(this.o.maxBackoffMs ?? 30_000, poll * 2 ** Math.min(this.failures, 6));
+    }
   }
 
   /** One pass: uploads what is not archived yet, then removes local copies that may go. True when there may be more. */

@@ -63,26 +63,23 @@ export class Recorder {
         { uniqueid: c.uniqueid, file: c.file, err },
         'call not written ahead in the catalog (the hangup will still catalogue it)',
       );
+    const written = Promise.resolve()
+      .then(() =>
+        this.o.catalog.beginRecording({
+          ...c,
+          path: relativeRecordingPath(this.o, c.file),
+          source: 'ari',
+          node: this.o.writtenBy ?? this.o.node ?? null,
+        }),
+      )
+      .then(
+        () => 'written' as const,
+        (e: unknown) => (log((e as Error).message), 'failed' as const),
+      );
     let cap: NodeJS.Timeout | undefined;
-    try {
-      const written = Promise.resolve()
-        .then(() =>
-          this.o.catalog.beginRecording({
-            ...c,
-            path: relativeRecordingPath(this.o, c.file),
-            source: 'ari',
-            node: this.o.writtenBy ?? this.o.node ?? null,
-          }),
-        )
-        .then(() => true);
-      written.catch((e: unknown) => log((e as Error).message));
-      const late = new Promise<false>((r) => (cap = setTimeout(() => r(false), WRITE_AHEAD_WAIT_MS)));
-      if (!(await Promise.race([written, late]))) log(`no answer from the catalog within ${WRITE_AHEAD_WAIT_MS} ms`);
-    } catch {
-      // logged above
-    } finally {
-      clearTimeout(cap);
-    }
+    const late = new Promise<'late'>((r) => (cap = setTimeout(() => r('late'), WRITE_AHEAD_WAIT_MS)));
+    if ((await Promise.race([written, late])) === 'late') log(`no answer from the catalog within ${WRITE_AHEAD_WAIT_MS} ms`);
+    clearTimeout(cap);
   }
 
   /** A call ended: catalogue its recording once the recorder closed it; retried while it is not closed. */
