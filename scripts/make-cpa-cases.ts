@@ -6,14 +6,20 @@
 // tones at 3-8 dB SNR. Needs espeak-ng and sox (scripts/setup.sh installs them). Seeds make the parts: tune on
 // one seed's cases, report another's (README, "CPA card").
 //
-//   node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed] [classes,...] [noises,...]
+// With talents (6th argument; `scripts/fetch-voices.sh` fetches them, DC_CPA_VOICES says where) every voice is a
+// real recording: Asterisk's prompts read by eight talents in six languages, the callee and the babble behind
+// them from the talents named, music beds from the `music/NAME` entries; noises add music, car and office. Split
+// by talent: tune on cases of some talents, report cases of the others.
+//
+//   node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed] [classes,...] [noises,...] [talents,...]
 //   node dist/src/cli.js cpa eval --manifest OUT_DIR/manifest.json --params '{"total_timeout":30000}'
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUlaw, encodeUlaw, encodeWav, parseWav } from '../src/media';
+import { type Clip, DEFAULT_VOICES, loadMusic, loadTalent, type Talent } from './lib/voice-clips';
 
-const [outDir, perClassArg = '12', seedArg = '7', classesArg = '', noisesArg = ''] = process.argv.slice(2);
+const [outDir, perClassArg = '12', seedArg = '7', classesArg = '', noisesArg = '', talentsArg = ''] = process.argv.slice(2);
 if (!outDir) {
   process.stderr.write('usage: node dist/scripts/make-cpa-cases.js OUT_DIR [count per class] [seed]\n');
   process.exit(2);
@@ -144,8 +150,13 @@ class Track {
         // unit RMS: a leaky integrator of white noise (RMS 0.2/sqrt(1-0.98^2) * 1/sqrt(3))
         brown = 0.98 * brown + 0.2 * (rand() * 2 - 1);
         n = brown * 1.73;
-      } else if (kind === 'babble' && this.babble) {
+      } else if ((kind === 'babble' || kind === 'music' || kind === 'office') && this.babble) {
         n = this.babble[i % this.babble.length]!;
+      } else if (kind === 'car') {
+        // engine and road: a low rumble (brown noise, heavier) with the engine's firing harmonics, slowly varying
+        brown = 0.995 * brown + 0.2 * (rand() * 2 - 1);
+        const rpm = 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / 8000);
+        n = brown * 0.8 + 0.6 * Math.sin((2 * Math.PI * 95 * rpm * i) / 8000) + 0.4 * Math.sin((2 * Math.PI * 190 * rpm * i) / 8000);
       } else if (kind === 'hum') {
         n = 1.2 * Math.sin((2 * Math.PI * 60 * i) / 8000) + 0.5 * Math.sin((2 * Math.PI * 180 * i) / 8000) + 0.5 * (rand() * 2 - 1);
       } else {
@@ -182,23 +193,99 @@ function babble(): Float64Array {
   return mix.map((x) => x / rms);
 }
 
+// Real voices: talents named on the command line (music beds as music/NAME).
+const voicesRoot = process.env.DC_CPA_VOICES ?? DEFAULT_VOICES;
+const talentNames = talentsArg ? talentsArg.split(',').filter((x) => !x.startsWith('music/')) : [];
+const talents: Talent[] = talentNames.map((name) => loadTalent(voicesRoot, name));
+const music = talentsArg
+  ? talentsArg
+      .split(',')
+      .filter((x) => x.startsWith('music/'))
+      .map((x) => loadMusic(voicesRoot, x))
+  : [];
+const unitRms = (mix: Float64Array): Float64Array => {
+  let e = 0;
+  for (const x of mix) e += x * x;
+  const rms = Math.sqrt(e / mix.length) || 1;
+  return mix.map((x) => x / rms);
+};
+
+/** The room in real voices: 3-6 other talents, each nearer or farther, talking continuously or now and then. */
+function realBabble(callee: string, len = 8000 * 12): Float64Array {
+  const mix = new Float64Array(len);
+  const others = talents.filter((t) => t.name !== callee);
+  const pool = others.length ? others : talents;
+  const continuous = rand() < 0.5;
+  const voices = 3 + Math.floor(rand() * 4);
+  for (let v = 0; v < voices; v++) {
+    const t = pick(pool);
+    const gain = 10 ** (between(-6, 6) / 20);
+    let at = Math.floor(rand() * 8000);
+    while (at < len) {
+      const c = pick(t.pieces);
+      let p = 1;
+      for (const x of c.samples) p = Math.max(p, Math.abs(x));
+      for (let i = 0; i < c.samples.length && at + i < len; i++) mix[at + i] = mix[at + i]! + (gain * c.samples[i]!) / p;
+      at += c.samples.length + Math.floor(rand() * (continuous ? 800 : 2500));
+    }
+  }
+  return unitRms(mix);
+}
+
+/** A music bed: 12 s of a music-on-hold track from a random place. */
+function musicBed(len = 8000 * 12): Float64Array {
+  const track = pick(music);
+  const at = Math.floor(rand() * Math.max(1, track.length - len));
+  return unitRms(Float64Array.from({ length: len }, (_, i) => track[(at + i) % track.length]!));
+}
+
+/** An office: ventilation (pinkish noise), people talking farther away, keyboards. */
+function office(callee: string, len = 8000 * 12): Float64Array {
+  const far = talents.length ? realBabble(callee, len) : babble();
+  const out = new Float64Array(len);
+  let b0 = 0;
+  let b1 = 0;
+  let click = 0;
+  for (let i = 0; i < len; i++) {
+    const w = rand() * 2 - 1;
+    b0 = 0.99 * b0 + 0.1 * w;
+    b1 = 0.9 * b1 + 0.3 * w;
+    if (click <= 0 && rand() < 1 / 1200) click = 40;
+    const k = click-- > 0 ? (rand() * 2 - 1) * 3 : 0;
+    out[i] = b0 + b1 + 0.5 * far[i]! + k;
+  }
+  return unitRms(out);
+}
+
 const ALL_CLASSES = ['LV', 'LV_TWICE', 'LV_LONG', 'LV_RINGBACK', 'AM', 'AM_LONG', 'AM_NOBEEP', 'SIT', 'FAX'] as const;
 const CLASSES = classesArg ? (classesArg.split(',') as (typeof ALL_CLASSES)[number][]) : ALL_CLASSES;
 for (const c of CLASSES)
   if (!(ALL_CLASSES as readonly string[]).includes(c)) throw new Error(`unknown class ${c} (${ALL_CLASSES.join(', ')})`);
-const NOISES = noisesArg ? noisesArg.split(',') : ['white', 'brown', 'hum', 'babble', 'babble'];
+const NOISES = noisesArg
+  ? noisesArg.split(',')
+  : talents.length
+    ? ['white', 'brown', 'babble', 'babble', 'car', 'office', ...(music.length ? ['music', 'music'] : [])]
+    : ['white', 'brown', 'hum', 'babble', 'babble'];
+if (NOISES.includes('music') && !music.length) throw new Error('noise music needs music/NAME beds among the talents');
 let n = 0;
 for (const cls of CLASSES) {
   for (let k = 0; k < perClass; k++) {
-    const lang = langs[(k + n) % langs.length]!;
+    const talent = talents.length ? talents[(k + n) % talents.length] : undefined;
+    const lang = talent ? talent.name : langs[(k + n) % langs.length]!;
     const t = new Track();
     const level = between(-24, -12);
     let snr = pick([40, 30, 25, 20, 15, 12, 10, 8, 6]);
     const noise = cls === 'SIT' || cls === 'FAX' ? pick(['white', 'brown']) : pick(NOISES);
-    if (noise === 'babble') {
+    if (talent) {
+      // the independent corpus's range: 3-28 dB, every noise
+      snr = pick([3, 5, 8, 10, 12, 15, 20, 25, 28]);
+      if (noise === 'babble') t.babble = realBabble(talent.name);
+      else if (noise === 'music') t.babble = musicBed();
+      else if (noise === 'office') t.babble = office(talent.name);
+    } else if (noise === 'babble') {
       t.babble = babble();
       snr = pick([25, 20, 15, 12, 10]);
-    }
+    } else if (noise === 'office') t.babble = office(lang);
     const utterances: { start_ms: number; end_ms: number; text: string }[] = [];
     const beeps: { start_ms: number; end_ms: number; freq_hz: number; shape?: string; decay_db?: number }[] = [];
     const tones: { kind: string; start_ms: number; end_ms: number }[] = [];
@@ -206,6 +293,19 @@ for (const cls of CLASSES) {
     const say = (text: string) => {
       const [s, e] = t.add(speak(text, lang, tmp), level);
       utterances.push({ start_ms: s, end_ms: e, text });
+    };
+    const sayClip = (c: Clip) => {
+      const [s, e] = t.add(c.samples, level);
+      utterances.push({ start_ms: s, end_ms: e, text: `${c.talent}/${c.name}` });
+    };
+    /** A machine's greeting in real voices: prompts one after another, 3-9 s in all. */
+    const greetingClips = (tl: Talent) => {
+      const target = t.ms + between(3000, 9000);
+      for (;;) {
+        sayClip(pick(tl.pieces));
+        if (t.ms >= target) break;
+        t.silence(between(150, 450));
+      }
     };
     if (cls === 'SIT') {
       t.silence(rand() < 0.5 ? between(0, 20) : between(100, 800));
@@ -215,7 +315,9 @@ for (const cls of CLASSES) {
       t.tone(380, 1776.7, level);
       tones.push({ kind: 'SIT', start_ms: Math.round(s0), end_ms: Math.round(t.ms) });
       t.silence(between(100, 400));
-      say(pick(['The number you have dialed is not in service.', 'This number is no longer in service.']));
+      const intercept = talent?.byName.get('ss-noservice');
+      if (talent) sayClip(intercept ?? pick(talent.pieces));
+      else say(pick(['The number you have dialed is not in service.', 'This number is no longer in service.']));
       t.silence(1500);
       snr = pick([30, 20, 10, 8, 5]);
     } else if (cls === 'FAX') {
@@ -235,20 +337,32 @@ for (const cls of CLASSES) {
         }
         t.silence(between(100, 600));
       } else t.silence(between(100, 1800));
-      say(cls === 'LV_LONG' ? pick(LIVE_LONG[lang]!) : pick(LIVE[lang]!));
-      if (cls === 'LV_TWICE') {
-        t.silence(between(1000, 3000));
-        say(pick(LIVE[lang]!));
+      if (talent) {
+        const first = pick(cls === 'LV_LONG' && talent.long.length ? talent.long : talent.short);
+        sayClip(first);
+        if (cls === 'LV_TWICE') {
+          t.silence(between(1000, 3000));
+          // people often say the same word again
+          sayClip(rand() < 0.5 ? first : pick(talent.short));
+        }
+      } else {
+        say(cls === 'LV_LONG' ? pick(LIVE_LONG[lang]!) : pick(LIVE[lang]!));
+        if (cls === 'LV_TWICE') {
+          t.silence(between(1000, 3000));
+          say(pick(LIVE[lang]!));
+        }
       }
       t.silence(between(2500, 4000));
       cls2 = 'LV';
     } else {
       t.silence(between(100, 1800));
-      say(pick(MACHINE[lang]!));
+      if (talent) greetingClips(talent);
+      else say(pick(MACHINE[lang]!));
       if (cls === 'AM_LONG') {
         // a long greeting with a pause: the beep comes 5-15 s in
         t.silence(between(600, 1200));
-        say(pick(MACHINE[pick(langs)]!));
+        if (talent) greetingClips(talent);
+        else say(pick(MACHINE[pick(langs)]!));
       }
       t.silence(between(150, 900));
       if (cls !== 'AM_NOBEEP') {
@@ -277,7 +391,8 @@ for (const cls of CLASSES) {
       kind: cls,
       expected,
       alt: null,
-      language: lang,
+      language: talent ? talent.name.slice(0, 2) : lang,
+      talent: talent?.name ?? 'espeak',
       snr_db: snr,
       noise,
       utterances,
@@ -292,5 +407,8 @@ for (const cls of CLASSES) {
   }
 }
 rmSync(tmp, { recursive: true, force: true });
-writeFileSync(join(outDir, 'manifest.json'), JSON.stringify({ name: 'generated', seed: Number(seedArg), cases }, null, 1));
+writeFileSync(
+  join(outDir, 'manifest.json'),
+  JSON.stringify({ name: 'generated', seed: Number(seedArg), talents: talentsArg || 'espeak', cases }, null, 1),
+);
 process.stdout.write(`${cases.length} cases in ${outDir}\n`);

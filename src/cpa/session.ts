@@ -38,6 +38,7 @@ const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RINGING_MS = 4700;
 // "beep before any decision" needs this much greeting before the beep.
 const BEEP_AM_MIN_GREETING_MS = 1000;
+const DECIDING_BEEP_MAX_SPREAD = 0.005;
 // The room (babble, a television): ~1.5 s of level, its 25th percentile; busy when that is this far above the floor.
 const ROOM_HOPS = 96;
 const ROOM_MIN_HOPS = 20;
@@ -47,12 +48,29 @@ const ROOM_BUSY_DB = 3;
 const ROOM_MARGIN_DB = 8;
 // ... and a voice this much louder than what was taken for speech so far restarts the utterance (it was the room).
 const LOUDER_RESTART_DB = 8;
+// The room after a hello: the loudest of its last FG_TAIL_MS of "voice" this far under the hello's loudest (levels
+// smoothed over ~50 ms), and within FG_ROOM_SPREAD_DB of the line's level between sounds.
+const FG_TAIL_MS = 800;
+const FG_DROP_DB = 6;
+const FG_ROOM_SPREAD_DB = 20;
+const FG_HISTORY = 1024;
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
+// Music: a clear note within this before a beep-like tone makes it a note too (on the dev music beds 4 s drops
+// four in five notes; an answering machine's beep comes alone, or as a double or triple beep).
+const MUSIC_WINDOW_MS = 4000;
+const MUSIC_NOTE_MAX_SPREAD = 0.006;
+const MUSIC_NOTE_MIN_MS = 140;
+const EXACT_TONE_SPREAD = 0.001;
+const EXACT_TONE_WOBBLE_DB = 0.25;
+/** Triple beeps exist; four pitches in a row is a tune. */
+const MAX_BEEPS_IN_GROUP = 3;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
 const ONSET_FRAMES = 3;
 const ESTABLISHED_TONE_MS = 96;
+// A voice onset is dated up to four frames before it is confirmed, so it can precede a burst's first frame.
+const RING_ONSET_SLACK_MS = 100;
 const QUIET_GATE_DB = 1.5;
 const QUIET_RISE_DB = 0.05;
 const STEADY_HOPS = 25; // 400 ms
@@ -123,8 +141,17 @@ export class CpaSession {
   private fgLagPos = 0;
   /** Set when people were talking behind the callee before they spoke: voice must stand this far out of it. */
   private roomGateDb: number | undefined;
+  /** The callee's voiced frames since the utterance began (time, smoothed level), for roomTookOver. */
+  private readonly fgTimes = new Float64Array(FG_HISTORY);
+  private readonly fgLevels = new Float32Array(FG_HISTORY);
+  private fgPos = 0;
+  private fgFill = 0;
+
   private quietDb = 200;
   private spokeAtAll = false;
+  private firstSpokeMs = -1;
+  /** The last ringback frame of a ringing phase (bursts before anyone answered); -1: none. */
+  private ringingAtMs = -1;
 
   // decisions
   private decision: string | undefined;
@@ -133,6 +160,9 @@ export class CpaSession {
   private slReported = false;
   private readonly segments: ToneSegment[] = [];
   private pendingBeep: ToneSegment | undefined;
+  /** The last beep-like tones heard (music's notes come several at a time). */
+  private readonly recentTones: ToneSegment[] = [];
+  private musicHeard = false;
   private lastBeepEndMs = -1;
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
@@ -284,9 +314,23 @@ export class CpaSession {
     if (ringAt !== undefined)
       this.emit({ result: 'RING', at_ms: round(ringAt), freq_hz: round(f.peakHz), cause: 'ringback after the answer' });
     if (ringFrame) this.lastActivityMs = nowMs;
+    const ringHeldSince = this.ringback.heldSinceMs(nowMs);
+    const ringHeld = ringHeldSince >= 0;
+    // While the carrier plays ringback nobody has answered: what was taken for an utterance so far (the burst's
+    // first frames, a room or music on the line) was not the callee; it starts again after the ringing. A burst
+    // is ringing when nothing that could be a greeting came before it (a 425 or 440 Hz beep after a greeting
+    // looks the same), or when it continues a ringing phase.
+    if (ringHeld && !this.decision) {
+      const first = this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS;
+      if (first || (this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS)) {
+        this.ringingAtMs = nowMs;
+        if (this.speechStartMs >= 0) this.unstartUtterance();
+        if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
+      }
+    }
     const voiced =
       !establishedTone &&
-      !ringFrame &&
+      !ringHeld &&
       !digitalSilence &&
       !keyDown &&
       f.bandDb > this.floorDb + this.params.energy_lwm &&
@@ -300,12 +344,12 @@ export class CpaSession {
       else if (f.bandDb < this.floorDb + 4) this.frame.learnNoise(false);
     }
     // The room is what the line carries besides tones (ringback, a beep): people, a television, noise.
-    if (!digitalSilence && !ringFrame && !tone) {
+    if (!digitalSilence && !ringHeld && !tone) {
       this.roomDb[this.roomPos] = f.bandDb;
       this.roomPos = (this.roomPos + 1) % ROOM_HOPS;
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
     }
-    this.onVoice(voiced && this.calleeVoice(f.bandDb), nowMs);
+    this.onVoice(voiced && this.calleeVoice(f.bandDb, nowMs), nowMs);
     this.trace?.({
       ms: nowMs,
       bandDb: f.bandDb,
@@ -363,7 +407,7 @@ export class CpaSession {
    * voice much louder than what was taken for the utterance so far starts it again there (what came before was
    * the room, which had started the utterance on its own).
    */
-  private calleeVoice(bandDb: number): boolean {
+  private calleeVoice(bandDb: number, nowMs: number): boolean {
     this.fgSmoothDb += 0.3 * (bandDb - this.fgSmoothDb);
     const old = this.fgLag[this.fgLagPos]!;
     this.fgLag[this.fgLagPos] = this.speechStartMs < 0 ? -120 : this.fgSmoothDb;
@@ -376,27 +420,88 @@ export class CpaSession {
       const room =
         !this.decision && this.fgPeakDb > -120 && this.fgSmoothDb > this.fgPeakDb + LOUDER_RESTART_DB ? this.busyRoomDb() : undefined;
       if (room !== undefined) {
-        this.speechStartMs = -1;
-        this.voiceRun = false;
-        this.recentVoice.fill(0);
+        this.unstartUtterance();
         this.roomGateDb = room;
         this.fgPeakDb = -120;
         this.fgLag.fill(-120);
       }
     }
-    return this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
+    const callee = this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
+    if (callee && this.speechStartMs >= 0 && !this.decision) {
+      this.fgTimes[this.fgPos] = nowMs;
+      this.fgLevels[this.fgPos] = this.fgSmoothDb;
+      this.fgPos = (this.fgPos + 1) % FG_HISTORY;
+      if (this.fgFill < FG_HISTORY) this.fgFill++;
+    }
+    return callee;
+  }
+
+  /**
+   * At maxtime: has the callee stopped and the room behind them gone on? A greeting keeps its level; a person's
+   * hello over people talking or music is followed by the room, FG_DROP_DB or more under the hello. If so, the
+   * utterance ended where the drop began, and from there only what stands out of the room's level is the callee.
+   */
+  private roomTookOver(nowMs: number): boolean {
+    const n = this.fgFill;
+    if (n < 8) return false;
+    const head: number[] = [];
+    const tail: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
+      const t = this.fgTimes[i]!;
+      if (t < this.speechStartMs) continue;
+      if (t >= nowMs - FG_TAIL_MS) tail.push(this.fgLevels[i]!);
+      else head.push(this.fgLevels[i]!);
+    }
+    if (head.length < 8 || tail.length < 8) return false;
+    const loud = Math.max(...head);
+    const room = Math.max(...tail);
+    if (loud - room < FG_DROP_DB) return false;
+    // What goes on must be the room: near the line's level between sounds. A greeting's softer end stands well
+    // above that.
+    const quiet = this.roomQuietDb();
+    if (quiet === undefined || room - quiet > FG_ROOM_SPREAD_DB) return false;
+    // the callee's last frame: the latest within FG_DROP_DB / 2 of their loudest
+    let end = this.speechStartMs;
+    for (let k = 0; k < n; k++) {
+      const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
+      if (this.fgTimes[i]! >= this.speechStartMs && this.fgLevels[i]! >= loud - FG_DROP_DB / 2) end = Math.max(end, this.fgTimes[i]!);
+    }
+    this.roomGateDb = Math.max(this.roomGateDb ?? -120, room - ROOM_MARGIN_DB / 2);
+    this.lastVoiceMs = end;
+    this.fgFill = 0;
+    return true;
+  }
+
+  /** The callee's voiced frames heard since `fromMs` (this utterance). */
+  private voicedSince(fromMs: number): number {
+    let count = 0;
+    for (let k = 0; k < this.fgFill; k++) if (this.fgTimes[(this.fgPos - 1 - k + FG_HISTORY) % FG_HISTORY]! >= fromMs) count++;
+    return count;
+  }
+
+  /** What was taken for the start of the callee's utterance was not them (the room, ringback). */
+  private unstartUtterance(): void {
+    this.speechStartMs = -1;
+    this.voiceRun = false;
+    this.recentVoice.fill(0);
   }
 
   /** The room's level if it is busy (people talking), else undefined. */
   private busyRoomDb(): number | undefined {
+    const level = this.roomQuietDb();
+    return level !== undefined && level - this.floorDb > ROOM_BUSY_DB ? level : undefined;
+  }
+
+  /** The line's level between sounds: the 25th percentile of the last ROOM_HOPS frames besides tones. */
+  private roomQuietDb(): number | undefined {
     const n = this.roomFill;
     if (n < ROOM_MIN_HOPS) return undefined;
     const heard = this.roomSorted.subarray(0, n);
     // the last n frames heard (the ring holds them at positions roomPos-n .. roomPos-1)
     for (let i = 0; i < n; i++) heard[i] = this.roomDb[(this.roomPos - n + i + ROOM_HOPS) % ROOM_HOPS]!;
     heard.sort();
-    const level = heard[n >> 2]!;
-    return level - this.floorDb > ROOM_BUSY_DB ? level : undefined;
+    return heard[n >> 2]!;
   }
 
   private onVoice(voiced: boolean, nowMs: number): void {
@@ -422,7 +527,10 @@ export class CpaSession {
           this.roomGateDb ??= this.busyRoomDb();
         }
       }
-      if (this.speechStartMs >= 0) this.spokeAtAll = true;
+      if (this.speechStartMs >= 0 && !this.spokeAtAll) {
+        this.spokeAtAll = true;
+        this.firstSpokeMs = this.speechStartMs;
+      }
       this.lastVoiceMs = nowMs;
       this.lastActivityMs = nowMs;
       this.voiceHistory.copyWithin(0, 1);
@@ -442,7 +550,7 @@ export class CpaSession {
     if (!this.decision) {
       if (this.speechStartMs < 0) {
         // Still ringing (ringback in the last RINGING_MS): nobody has answered yet, so their silence means nothing.
-        const ringing = this.ringback.heardAtMs >= 0 && nowMs - this.ringback.heardAtMs < RINGING_MS;
+        const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
         if (
           !this.spokeAtAll &&
           !ringing &&
@@ -454,11 +562,17 @@ export class CpaSession {
         }
         return;
       }
-      const voiced = this.lastVoiceMs - this.speechStartMs;
+      let voiced = this.lastVoiceMs - this.speechStartMs;
+      // Before calling it a machine: was all of it the callee? (what the room added is cut off here)
+      if (voiced >= p.maxtime && this.roomTookOver(nowMs)) voiced = this.lastVoiceMs - this.speechStartMs;
+      // While the ringback's cadence may still go on, the voice may be the line's (a room, music), not a greeting:
+      // the next burst would show it. A machine that answered after the ringing is decided once it has stopped.
+      const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
       if (voiced >= p.maxtime) {
-        this.decide('AM', nowMs, 'voice longer than maxtime');
+        if (!ringing) this.decide('AM', nowMs, 'voice longer than maxtime');
       } else if (
-        nowMs - Math.max(this.lastVoiceMs, this.lastToneMs) >=
+        // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
+        nowMs - (this.musicHeard ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
         (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)
       ) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
@@ -514,14 +628,55 @@ export class CpaSession {
     }
     if (this.decision === 'FX' || this.decision === 'MD' || this.decision === 'SIT') return;
     // A tone in the first SIT band may be the start of a SIT: hold it as a beep candidate only.
-    if (isBeep(seg)) {
+    // a ringback burst is steady too
+    if (isBeep(seg) && this.ringingAtMs < seg.startMs) {
       const prev = this.pendingBeep;
       if (prev && isSitBand(prev.freqHz, 0) && isSitBand(seg.freqHz, 1)) {
         this.pendingBeep = undefined; // SIT in progress
         return;
       }
-      this.pendingBeep = seg;
+      const music = this.musicOf(seg);
+      this.recentTones.push(seg);
+      if (this.recentTones.length > 4) this.recentTones.shift();
+      // A note of music, and the tone held as a beep just before it was one too: always in a tune, and after
+      // another note unless that one was exact (a machine's beep over music).
+      if (music) this.musicHeard = true;
+      if (!music) this.pendingBeep = seg;
+      else if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
     }
+  }
+
+  /**
+   * Music plays tones that pass for a beep one by one (a held note is as pure and as steady); what gives them
+   * away is that others come near them: more pitches in a row than a triple beep has ('tune'), or a clear note
+   * within MUSIC_WINDOW_MS before ('note').
+   */
+  private musicOf(seg: ToneSegment): 'tune' | 'note' | undefined {
+    // Tones each within BEEP_MERGE_MS of the one before are one beep (a double or triple beep, one pitch or two).
+    // A tone broken up by the noise is still one: only a change of pitch counts as the next beep.
+    let groupStartMs = seg.startMs;
+    let pitch = seg.freqHz;
+    let group = 1;
+    for (let i = this.recentTones.length - 1; i >= 0; i--) {
+      const r = this.recentTones[i]!;
+      if (groupStartMs - r.endMs > BEEP_MERGE_MS) break;
+      groupStartMs = r.startMs;
+      if (Math.abs(r.freqHz - pitch) > 0.03 * pitch) group++;
+      pitch = r.freqHz;
+    }
+    if (group > MAX_BEEPS_IN_GROUP) return 'tune';
+    // A machine's tone is exact (a note has vibrato, a voice glides).
+    if (isExactTone(seg)) return undefined;
+    // A note heard before the group, not long before: music. Only a clear note counts (a vowel can pass for a
+    // short beep, and the greeting's last word often comes just before the beep).
+    const noteBefore = this.recentTones.some(
+      (r) =>
+        r.endMs < groupStartMs - BEEP_MERGE_MS &&
+        r.endMs >= groupStartMs - MUSIC_WINDOW_MS &&
+        r.freqSpread < MUSIC_NOTE_MAX_SPREAD &&
+        r.endMs - r.startMs >= MUSIC_NOTE_MIN_MS,
+    );
+    return noteBefore ? 'note' : undefined;
   }
 
   /** Report a held beep once nothing beep-like follows it within BEEP_MERGE_MS (double beeps: the last one). */
@@ -536,7 +691,18 @@ export class CpaSession {
       // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
       // And a greeting lasts: a tone right after a short "hello?" is not taken for the record tone (a person
       // called a machine is the expensive error).
-      if (!this.params.beep_is_am || this.speechStartMs < 0 || b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS) return;
+      // On a line that plays music a beep-like tone is no proof either.
+      // A beep that decides must be steady in pitch like a machine's (a note has vibrato), after a greeting
+      // that was voice for at least BEEP_AM_MIN_GREETING_MS (not a room or music that passed for it now and then).
+      if (
+        !this.params.beep_is_am ||
+        this.musicHeard ||
+        this.speechStartMs < 0 ||
+        b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS ||
+        b.freqSpread >= DECIDING_BEEP_MAX_SPREAD ||
+        this.voicedSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_GREETING_MS
+      )
+        return;
       this.decide('AM', at, 'beep before any decision', {});
     }
     this.lastBeepEndMs = b.endMs;
@@ -561,6 +727,11 @@ export class CpaSession {
     this.out.push(e);
     if (this.params.break_events.includes(e.result)) this.stopped = true;
   }
+}
+
+/** A machine's tone: dead steady in pitch and level. */
+function isExactTone(seg: ToneSegment): boolean {
+  return seg.freqSpread < EXACT_TONE_SPREAD && seg.levelWobbleDb < EXACT_TONE_WOBBLE_DB;
 }
 
 function round(ms: number): number {

@@ -114,3 +114,85 @@ test('a person who said a sentence of 1.3 s is recognised within 1 s of its end 
   expect(d.result).toBe('LV');
   expect(d.at_ms - end).toBeLessThanOrEqual(1000);
 });
+
+describe('real voices and the rooms behind them (third round)', () => {
+  const mix = (...parts: (Int16Array | Float64Array)[]) => {
+    const n = Math.max(...parts.map((p) => p.length));
+    return Int16Array.from({ length: n }, (_, i) =>
+      Math.max(-32768, Math.min(32767, Math.round(parts.reduce((s, p) => s + (p[i] ?? 0), 0)))),
+    );
+  };
+  // Three voices of a room (offset copies of a speech-like signal) at `dbfs` each, for `ms` from `fromMs`.
+  const room = (ms: number, dbfs: number, fromMs = 0) => {
+    const v = new Signal().speech(ms + 3000, dbfs).pcm();
+    const from = Math.round(fromMs * 8);
+    return Float64Array.from({ length: from + Math.round(ms * 8) }, (_, i) =>
+      i < from ? 0 : v[i - from]! + v[i - from + 7000]! + v[i - from + 15000]!,
+    );
+  };
+
+  test('a voice whose vowels sit in the ringback band (380-500 Hz, as a low female voice`s second harmonic) is voice: 4 s of it is AM', () => {
+    // syllables of two harmonics 60-70 Hz apart inside 380-500 Hz, 150-240 ms each: shorter than any ringback burst
+    const sig = new Signal().silence(500);
+    for (let i = 0; i < 16; i++) sig.tone(150 + (i % 4) * 30, [400 + (i % 3) * 8, 465 + (i % 3) * 8], -24).silence(60);
+    const evs = run(new CpaSession(), sig.silence(3000).noise(-55).pcm());
+    expect(decision(evs)).toBe('AM');
+  });
+
+  test('music behind a short hello: its notes are not beeps, and the hello is LV', () => {
+    // a melody of pure notes (200-400 ms, five pitches) from the answer on, the hello 12 dB over it
+    const music = new Signal();
+    const notes = [392, 440, 494, 523, 587, 523, 494, 440];
+    for (let i = 0; music.ms < 9000; i++) music.tone(200 + (i % 3) * 100, [notes[i % notes.length]!], -32).silence(40);
+    const hello = new Signal().silence(1500).speech(600, -18).silence(7000);
+    const evs = run(new CpaSession(), mix(music.noise(-60).pcm(), hello.pcm()));
+    expect(codes(evs)).not.toContain('BP');
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('a hello, then the room behind the callee goes on (7 dB under it): LV, not the room taken for a greeting', () => {
+    const hello = new Signal().silence(1000).speech(700, -20).silence(8000).noise(-60).pcm();
+    const evs = run(new CpaSession(), mix(hello, room(7000, -36, 1800)));
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('guard: a greeting whose last second is 7 dB softer, on a quiet line, is still AM', () => {
+    const sig = new Signal().silence(500).speech(2600, -18).speech(2000, -25).silence(3000).noise(-60);
+    expect(decision(run(new CpaSession(), sig.pcm()))).toBe('AM');
+  });
+
+  test('a tone with vibrato after 1.5 s of voice does not decide AM (a note, not a machine`s beep); the silence after it is LV', () => {
+    const lead = new Signal().silence(500).speech(1500, -20).silence(200).pcm();
+    // 880 Hz with a 5 Hz vibrato of +-1 %, 400 ms
+    const note = Float64Array.from({ length: 3200 }, (_, i) => {
+      const t = i / 8000;
+      return 32767 * 10 ** (-20 / 20) * Math.sin(2 * Math.PI * 880 * t - ((0.01 * 880) / 5) * Math.cos(2 * Math.PI * 5 * t));
+    });
+    const pcm = new Int16Array(lead.length + note.length + 4 * 8000);
+    pcm.set(lead);
+    pcm.set(Int16Array.from(note, Math.round), lead.length);
+    const evs = run(
+      new CpaSession(),
+      mix(
+        pcm,
+        new Signal()
+          .silence(pcm.length / 8)
+          .noise(-60)
+          .pcm(),
+      ),
+    );
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('a room on the line while the carrier still plays ringback is not a greeting: the hello after the ringing is LV', () => {
+    const ring = new Signal().tone(1000, [425], -19).silence(4000).tone(1000, [425], -19).silence(1500).pcm();
+    const hello = new Signal()
+      .silence(ring.length / 8)
+      .speech(600, -16)
+      .silence(5000)
+      .pcm();
+    const evs = run(new CpaSession(), mix(ring, hello, room(13000, -38), new Signal().silence(13000).noise(-60).pcm()));
+    expect(decision(evs)).toBe('LV');
+    expect(evs.find((e) => e.decision)!.at_ms).toBeGreaterThan(ring.length / 8);
+  });
+});

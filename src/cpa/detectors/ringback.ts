@@ -1,8 +1,9 @@
 // Ringback heard after the answer: false answer supervision (some carriers answer the call and go on playing
 // the ringing tone). Ringback is a low tone in 380-500 Hz: North America 440 + 480 Hz, 2 s on / 4 s off
 // (ANSI T1.401); Europe 425 Hz, 1 s on / 4 s off or 1.5 / 3.5 (ETSI ES 201 970); the UK 400 + 450 Hz,
-// 0.4 on / 0.2 off / 0.4 on / 2 off. A frame holding it is not voice; two bursts of the same tone with a
-// ringback's gap between them are RING (Voxeo `ring`).
+// 0.4 on / 0.2 off / 0.4 on / 2 off. A burst that has held HELD_BURST_MS is not voice (a single frame is no
+// proof: a voiced vowel with its second harmonic near 400 Hz looks the same, and recorded female voices hold
+// it for 100-200 ms); two bursts of the same tone with a ringback's gap between them are RING (Voxeo `ring`).
 
 export const RINGBACK_LOW_HZ = 380;
 export const RINGBACK_HIGH_HZ = 500;
@@ -10,6 +11,8 @@ export const RINGBACK_HIGH_HZ = 500;
 export const MIN_RINGBACK_SHARE = 0.85;
 
 const MIN_BURST_MS = 300;
+/** Longer than a vowel holds one band (recorded voices: up to ~200 ms), shorter than the shortest burst (UK 400). */
+export const HELD_BURST_MS = 260;
 const MAX_BURST_MS = 2600;
 const MIN_GAP_MS = 150;
 const MAX_GAP_MS = 4600;
@@ -24,9 +27,9 @@ export class RingbackDetector {
   private prev: { endMs: number; hz: number } | undefined;
   private reported = false;
 
-  /** The last time a ringback frame was heard (-1: never). */
-  get heardAtMs(): number {
-    return this.lastRingMs;
+  /** The start of the burst now going on if it has held HELD_BURST_MS (ringback, not a vowel), else -1. */
+  heldSinceMs(nowMs: number): number {
+    return this.burstStartMs >= 0 && this.lastRingMs === nowMs && nowMs - this.burstStartMs >= HELD_BURST_MS ? this.burstStartMs : -1;
   }
 
   /**
