@@ -63,7 +63,8 @@ export function loadTalent(root: string, name: string): Talent {
     short: clips.filter((c) => c.ms >= 250 && c.ms <= 1300 && c.maxGapMs <= 200),
     // a person's long first sentence: 2-2.9 s said in one breath
     long: clips.filter((c) => c.ms >= 2000 && c.ms <= 2900 && c.maxGapMs <= 250),
-    pieces: clips.filter((c) => c.ms >= 800),
+    // up to 6 s each: a greeting is made of a few (the beep 5-15 s in), not of one long IVR menu
+    pieces: clips.filter((c) => c.ms >= 800 && c.ms <= 6000),
     byName: new Map(clips.map((c) => [c.name, c])),
   };
   if (t.short.length < 5 || t.pieces.length < 5) throw new Error(`talent ${name}: too few usable prompts in ${dir}`);

@@ -39,6 +39,7 @@ const RINGING_MS = 4700;
 // "beep before any decision" needs this much greeting before the beep.
 const BEEP_AM_MIN_GREETING_MS = 1000;
 const DECIDING_BEEP_MAX_SPREAD = 0.005;
+const BEEP_AM_MIN_VOICE_MS = 1200;
 // The room (babble, a television): ~1.5 s of level, its 25th percentile; busy when that is this far above the floor.
 const ROOM_HOPS = 96;
 const ROOM_MIN_HOPS = 20;
@@ -51,8 +52,10 @@ const LOUDER_RESTART_DB = 8;
 // The room after a hello: the loudest of its last FG_TAIL_MS of "voice" this far under the hello's loudest (levels
 // smoothed over ~50 ms), and within FG_ROOM_SPREAD_DB of the line's level between sounds.
 const FG_TAIL_MS = 800;
+// At maxtime, voice this recent and this far under the callee's defers AM (for up to FG_TAIL_MS).
+const FG_SOFT_MS = 400;
 const FG_DROP_DB = 6;
-const FG_ROOM_SPREAD_DB = 20;
+const FG_ROOM_SPREAD_DB = 12;
 const FG_HISTORY = 1024;
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
@@ -146,12 +149,15 @@ export class CpaSession {
   private readonly fgLevels = new Float32Array(FG_HISTORY);
   private fgPos = 0;
   private fgFill = 0;
+  /** When the voice at maxtime first fell far under the callee's (-1: it has not). */
+  private softSinceMs = -1;
 
   private quietDb = 200;
   private spokeAtAll = false;
   private firstSpokeMs = -1;
   /** The last ringback frame of a ringing phase (bursts before anyone answered); -1: none. */
   private ringingAtMs = -1;
+  private ringPhaseClosed = false;
 
   // decisions
   private decision: string | undefined;
@@ -324,6 +330,7 @@ export class CpaSession {
       const first = this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS;
       if (first || (this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS)) {
         this.ringingAtMs = nowMs;
+        this.ringPhaseClosed = false;
         if (this.speechStartMs >= 0) this.unstartUtterance();
         if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
       }
@@ -441,26 +448,35 @@ export class CpaSession {
    * hello over people talking or music is followed by the room, FG_DROP_DB or more under the hello. If so, the
    * utterance ended where the drop began, and from there only what stands out of the room's level is the callee.
    */
-  private roomTookOver(nowMs: number): boolean {
+  private roomTookOver(nowMs: number): 'room' | 'soft' | undefined {
     const n = this.fgFill;
-    if (n < 8) return false;
+    if (n < 8) return undefined;
     const head: number[] = [];
     const tail: number[] = [];
+    let recent = -120;
     for (let k = 0; k < n; k++) {
       const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
       const t = this.fgTimes[i]!;
       if (t < this.speechStartMs) continue;
       if (t >= nowMs - FG_TAIL_MS) tail.push(this.fgLevels[i]!);
       else head.push(this.fgLevels[i]!);
+      if (t >= nowMs - FG_SOFT_MS) recent = Math.max(recent, this.fgLevels[i]!);
     }
-    if (head.length < 8 || tail.length < 8) return false;
+    if (head.length < 8 || tail.length < 8) return undefined;
     const loud = Math.max(...head);
     const room = Math.max(...tail);
-    if (loud - room < FG_DROP_DB) return false;
     // What goes on must be the room: near the line's level between sounds. A greeting's softer end stands well
     // above that.
     const quiet = this.roomQuietDb();
-    if (quiet === undefined || room - quiet > FG_ROOM_SPREAD_DB) return false;
+    const roomLike = (db: number) => quiet !== undefined && db - quiet <= FG_ROOM_SPREAD_DB;
+    if (loud - room < FG_DROP_DB || !roomLike(room)) {
+      const deferred = this.softSinceMs >= 0 && nowMs - this.softSinceMs >= FG_TAIL_MS;
+      if (loud - recent >= FG_DROP_DB && roomLike(recent) && !deferred) {
+        if (this.softSinceMs < 0) this.softSinceMs = nowMs;
+        return 'soft';
+      }
+      return undefined;
+    }
     // the callee's last frame: the latest within FG_DROP_DB / 2 of their loudest
     let end = this.speechStartMs;
     for (let k = 0; k < n; k++) {
@@ -470,7 +486,8 @@ export class CpaSession {
     this.roomGateDb = Math.max(this.roomGateDb ?? -120, room - ROOM_MARGIN_DB / 2);
     this.lastVoiceMs = end;
     this.fgFill = 0;
-    return true;
+    this.softSinceMs = -1;
+    return 'room';
   }
 
   /** The callee's voiced frames heard since `fromMs` (this utterance). */
@@ -564,12 +581,23 @@ export class CpaSession {
       }
       let voiced = this.lastVoiceMs - this.speechStartMs;
       // Before calling it a machine: was all of it the callee? (what the room added is cut off here)
-      if (voiced >= p.maxtime && this.roomTookOver(nowMs)) voiced = this.lastVoiceMs - this.speechStartMs;
+      const room = voiced >= p.maxtime ? this.roomTookOver(nowMs) : undefined;
+      if (room === 'room') voiced = this.lastVoiceMs - this.speechStartMs;
       // While the ringback's cadence may still go on, the voice may be the line's (a room, music), not a greeting:
       // the next burst would show it. A machine that answered after the ringing is decided once it has stopped.
       const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
+      // The ringing phase just ended with voice that went on all through it: that was the line's (a room, music),
+      // not a greeting; the callee's utterance is what comes from now on. (A hello heard in it stays.)
+      if (this.ringingAtMs >= 0 && !ringing && !this.ringPhaseClosed) {
+        this.ringPhaseClosed = true;
+        if (voiced >= p.maxtime) {
+          this.unstartUtterance();
+          return;
+        }
+      }
       if (voiced >= p.maxtime) {
-        if (!ringing) this.decide('AM', nowMs, 'voice longer than maxtime');
+        // 'soft': the voice just fell far under the callee's; a little longer shows whether the room took over.
+        if (!ringing && room !== 'soft') this.decide('AM', nowMs, 'voice longer than maxtime');
       } else if (
         // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
         nowMs - (this.musicHeard ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
@@ -700,7 +728,7 @@ export class CpaSession {
         this.speechStartMs < 0 ||
         b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS ||
         b.freqSpread >= DECIDING_BEEP_MAX_SPREAD ||
-        this.voicedSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_GREETING_MS
+        this.voicedSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_VOICE_MS
       )
         return;
       this.decide('AM', at, 'beep before any decision', {});
