@@ -81,6 +81,9 @@ const STEADY_DB = 2;
 const STEADY_OUTLIERS = 3;
 // A beep is followed by silence (the machine records); voice this soon after it means it was a vowel.
 const BEEP_QUIET_AFTER_MS = 350;
+// ... unless it is this far under the beep (the room behind a machine); LEVEL_HOPS frames (~1.3 s) remembered.
+const BEEP_OVER_ROOM_DB = 10;
+const LEVEL_HOPS = 80;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
 // A first utterance shorter than this is a greeting ("hello?", "yes, Smith speaking"): people then wait for an answer,
@@ -151,6 +154,10 @@ export class CpaSession {
   private fgFill = 0;
   /** When the voice at maxtime first fell far under the callee's (-1: it has not). */
   private softSinceMs = -1;
+  /** The callee's loudest (smoothed) level in this utterance, the last time near it, the loudest since then. */
+  private fgLoudDb = -120;
+  private lastLoudMs = -1;
+  private sinceLoudDb = -120;
 
   private quietDb = 200;
   private spokeAtAll = false;
@@ -168,6 +175,11 @@ export class CpaSession {
   private pendingBeep: ToneSegment | undefined;
   /** The last beep-like tones heard (music's notes come several at a time). */
   private readonly recentTones: ToneSegment[] = [];
+  /** The last LEVEL_HOPS frames: time, band level, callee voice (to compare a beep with what follows it). */
+  private readonly levelsMs = new Float64Array(LEVEL_HOPS).fill(-1);
+  private readonly levelsDb = new Float32Array(LEVEL_HOPS);
+  private readonly levelsVoiced = new Uint8Array(LEVEL_HOPS);
+  private levelsPos = 0;
   private musicHeard = false;
   private lastBeepEndMs = -1;
   private bpslReported = false;
@@ -356,7 +368,12 @@ export class CpaSession {
       this.roomPos = (this.roomPos + 1) % ROOM_HOPS;
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
     }
-    this.onVoice(voiced && this.calleeVoice(f.bandDb, nowMs), nowMs);
+    const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs);
+    this.onVoice(calleeVoiced, nowMs);
+    this.levelsMs[this.levelsPos] = nowMs;
+    this.levelsDb[this.levelsPos] = f.bandDb;
+    this.levelsVoiced[this.levelsPos] = calleeVoiced ? 1 : 0;
+    this.levelsPos = (this.levelsPos + 1) % LEVEL_HOPS;
     this.trace?.({
       ms: nowMs,
       bandDb: f.bandDb,
@@ -435,6 +452,12 @@ export class CpaSession {
     }
     const callee = this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
     if (callee && this.speechStartMs >= 0 && !this.decision) {
+      // the callee's loudest so far, and when they were last near it (what is far under it may be the room)
+      if (this.fgSmoothDb > this.fgLoudDb) this.fgLoudDb = this.fgSmoothDb;
+      if (this.fgSmoothDb >= this.fgLoudDb - FG_DROP_DB) {
+        this.lastLoudMs = nowMs;
+        this.sinceLoudDb = -120;
+      } else this.sinceLoudDb = Math.max(this.sinceLoudDb, this.fgSmoothDb);
       this.fgTimes[this.fgPos] = nowMs;
       this.fgLevels[this.fgPos] = this.fgSmoothDb;
       this.fgPos = (this.fgPos + 1) % FG_HISTORY;
@@ -483,9 +506,9 @@ export class CpaSession {
       const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
       if (this.fgTimes[i]! >= this.speechStartMs && this.fgLevels[i]! >= loud - FG_DROP_DB / 2) end = Math.max(end, this.fgTimes[i]!);
     }
+    // from here the room's loudest so far does not pass for the callee
     this.roomGateDb = Math.max(this.roomGateDb ?? -120, room - ROOM_MARGIN_DB / 2);
     this.lastVoiceMs = end;
-    this.fgFill = 0;
     this.softSinceMs = -1;
     return 'room';
   }
@@ -499,6 +522,8 @@ export class CpaSession {
 
   /** What was taken for the start of the callee's utterance was not them (the room, ringback). */
   private unstartUtterance(): void {
+    this.fgLoudDb = -120;
+    this.lastLoudMs = -1;
     this.speechStartMs = -1;
     this.voiceRun = false;
     this.recentVoice.fill(0);
@@ -508,6 +533,30 @@ export class CpaSession {
   private busyRoomDb(): number | undefined {
     const level = this.roomQuietDb();
     return level !== undefined && level - this.floorDb > ROOM_BUSY_DB ? level : undefined;
+  }
+
+  /**
+   * The callee stopped and the room behind them goes on: since their last frame near their loudest, as long as
+   * the silence a decision needs, only voice far under it (FG_DROP_DB) and near the line's level between sounds.
+   */
+  private roomSinceUtterance(nowMs: number): boolean {
+    if (this.lastLoudMs < this.speechStartMs || this.sinceLoudDb <= -120) return false;
+    const spoken = this.lastLoudMs - this.speechStartMs;
+    const need =
+      spoken < SHORT_UTTERANCE_MS ? Math.max(300, this.params.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : this.params.maxsilence;
+    if (nowMs - this.lastLoudMs < need) return false;
+    const quiet = this.roomQuietDb();
+    return quiet !== undefined && this.sinceLoudDb - quiet <= FG_ROOM_SPREAD_DB;
+  }
+
+  /** The loudest band level of the last LEVEL_HOPS frames within [fromMs, toMs] (voiced ones only, if asked). */
+  private recentMaxDb(fromMs: number, toMs: number, voicedOnly: boolean): number {
+    let m = -120;
+    for (let i = 0; i < LEVEL_HOPS; i++) {
+      const t = this.levelsMs[i]!;
+      if (t >= fromMs && t <= toMs && (!voicedOnly || this.levelsVoiced[i]) && this.levelsDb[i]! > m) m = this.levelsDb[i]!;
+    }
+    return m;
   }
 
   /** The line's level between sounds: the 25th percentile of the last ROOM_HOPS frames besides tones. */
@@ -600,10 +649,13 @@ export class CpaSession {
         if (!ringing && room !== 'soft') this.decide('AM', nowMs, 'voice longer than maxtime');
       } else if (
         // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
-        nowMs - (this.musicHeard ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
+        // (and once the room took over, its tones are the room's)
+        nowMs - (this.musicHeard || room === 'room' ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
         (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)
       ) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
+      } else if (this.roomSinceUtterance(nowMs)) {
+        this.decide('LV', nowMs, `utterance of ${round(this.lastLoudMs - this.speechStartMs)} ms, then only the room`);
       }
       return;
     }
@@ -713,7 +765,15 @@ export class CpaSession {
     if (!b) return;
     if (!atEnd && (this.timeMs - b.endMs < Math.max(BEEP_MERGE_MS, BEEP_QUIET_AFTER_MS) || this.tones.current(this.hop))) return;
     this.pendingBeep = undefined;
-    if (this.lastVoiceMs > b.endMs + 2 * MS_PER_HOP && this.lastVoiceMs <= b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP) return;
+    // Voice right after it: the tone was a vowel of someone still talking; unless that voice is far under the
+    // tone (the room behind a machine that has started recording).
+    if (this.lastVoiceMs > b.endMs + 2 * MS_PER_HOP && this.lastVoiceMs <= b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP) {
+      if (
+        this.recentMaxDb(b.endMs + 2 * MS_PER_HOP, b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP, true) >
+        this.recentMaxDb(b.startMs, b.endMs, false) - BEEP_OVER_ROOM_DB
+      )
+        return;
+    }
     const at = round(b.endMs);
     if (!this.decision) {
       // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
