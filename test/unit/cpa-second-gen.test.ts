@@ -184,6 +184,33 @@ describe('real voices and the rooms behind them (third round)', () => {
     expect(decision(evs)).toBe('LV');
   });
 
+  test('"hello?", 2 s of the room behind them (8 dB under it), "hello?" again: LV after the first, not the room taken for a greeting', () => {
+    const hello = new Signal().silence(600).speech(700, -20);
+    const firstEnd = hello.ms;
+    const fg = hello.silence(2000).speech(700, -20).silence(4000).noise(-60).pcm();
+    const evs = run(new CpaSession(), mix(fg, room(8000, -37, 1300)));
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('LV');
+    expect(d.at_ms).toBeLessThan(firstEnd + 2000);
+  });
+
+  test('one ringback burst over a room on the line, the room through the rest of the ringing phase, then a hello: LV after the hello, not AM', () => {
+    const ring = new Signal().tone(1000, [425], -19).pcm();
+    const hello = new Signal().silence(6000).speech(600, -16).silence(5000).pcm();
+    const evs = run(new CpaSession(), mix(ring, hello, room(11600, -36), new Signal().silence(11600).noise(-60).pcm()));
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('LV');
+    expect(d.at_ms).toBeGreaterThan(6000);
+  });
+
+  test('a beep followed by the room behind the machine (12 dB under the beep) is still the beep', () => {
+    const fg = new Signal().silence(500).speech(4000, -18).silence(500);
+    const end = fg.beep(500, 1000, -16).ms;
+    const evs = run(new CpaSession(), mix(fg.silence(3000).noise(-60).pcm(), room(9000, -38, end)));
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+  });
+
   test('a room on the line while the carrier still plays ringback is not a greeting: the hello after the ringing is LV', () => {
     const ring = new Signal().tone(1000, [425], -19).silence(4000).tone(1000, [425], -19).silence(1500).pcm();
     const hello = new Signal()
