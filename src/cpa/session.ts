@@ -56,7 +56,7 @@ const FG_TAIL_MS = 800;
 const FG_SOFT_MS = 400;
 const FG_DROP_DB = 6;
 const FG_ROOM_SPREAD_DB = 12;
-const FG_HISTORY = 1024;
+const FG_HISTORY = 512;
 const RING = 1024; // samples of history (128 ms), a power of two
 // A beep is reported once no further beep follows within this gap (double beeps end at the last one).
 const BEEP_MERGE_MS = 400;
@@ -148,7 +148,7 @@ export class CpaSession {
   /** Set when people were talking behind the callee before they spoke: voice must stand this far out of it. */
   private roomGateDb: number | undefined;
   /** The callee's voiced frames since the utterance began (time, smoothed level), for roomTookOver. */
-  private readonly fgTimes = new Float64Array(FG_HISTORY);
+  private readonly fgTimes = new Float32Array(FG_HISTORY);
   private readonly fgLevels = new Float32Array(FG_HISTORY);
   private fgPos = 0;
   private fgFill = 0;
@@ -176,7 +176,7 @@ export class CpaSession {
   /** The last beep-like tones heard (music's notes come several at a time). */
   private readonly recentTones: ToneSegment[] = [];
   /** The last LEVEL_HOPS frames: time, band level, callee voice (to compare a beep with what follows it). */
-  private readonly levelsMs = new Float64Array(LEVEL_HOPS).fill(-1);
+  private readonly levelsMs = new Float32Array(LEVEL_HOPS).fill(-1);
   private readonly levelsDb = new Float32Array(LEVEL_HOPS);
   private readonly levelsVoiced = new Uint8Array(LEVEL_HOPS);
   private levelsPos = 0;
