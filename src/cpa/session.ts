@@ -15,6 +15,8 @@ import {
   MODEM_MIN_MS,
 } from './detectors/tone-rules';
 import { DtmfDetector } from './detectors/dtmf';
+import { BEEP_MERGE_MS, MusicNotes, isExactTone } from './detectors/music-notes';
+import { CalleeLevel } from './detectors/callee-level';
 import { MIN_RINGBACK_SHARE, RINGBACK_HIGH_HZ, RINGBACK_LOW_HZ, RingbackDetector } from './detectors/ringback';
 import { HalfbandDecimator } from './dsp/decimate';
 
@@ -49,26 +51,7 @@ const ROOM_BUSY_DB = 3;
 const ROOM_MARGIN_DB = 8;
 // ... and a voice this much louder than what was taken for speech so far restarts the utterance (it was the room).
 const LOUDER_RESTART_DB = 8;
-// The room after a hello: the loudest of its last FG_TAIL_MS of "voice" this far under the hello's loudest (levels
-// smoothed over ~50 ms), and within FG_ROOM_SPREAD_DB of the line's level between sounds.
-const FG_TAIL_MS = 800;
-// At maxtime, voice this recent and this far under the callee's defers AM (for up to FG_TAIL_MS).
-const FG_SOFT_MS = 400;
-const FG_DROP_DB = 6;
-const FG_ROOM_SPREAD_DB = 12;
-const FG_HISTORY = 512;
 const RING = 1024; // samples of history (128 ms), a power of two
-// A beep is reported once no further beep follows within this gap (double beeps end at the last one).
-const BEEP_MERGE_MS = 400;
-// Music: a clear note within this before a beep-like tone makes it a note too (on the dev music beds 4 s drops
-// four in five notes; an answering machine's beep comes alone, or as a double or triple beep).
-const MUSIC_WINDOW_MS = 4000;
-const MUSIC_NOTE_MAX_SPREAD = 0.006;
-const MUSIC_NOTE_MIN_MS = 140;
-const EXACT_TONE_SPREAD = 0.001;
-const EXACT_TONE_WOBBLE_DB = 0.25;
-/** Triple beeps exist; four pitches in a row is a tune. */
-const MAX_BEEPS_IN_GROUP = 3;
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
 const ONSET_FRAMES = 3;
 const ESTABLISHED_TONE_MS = 96;
@@ -147,17 +130,8 @@ export class CpaSession {
   private fgLagPos = 0;
   /** Set when people were talking behind the callee before they spoke: voice must stand this far out of it. */
   private roomGateDb: number | undefined;
-  /** The callee's voiced frames since the utterance began (time, smoothed level), for roomTookOver. */
-  private readonly fgTimes = new Float32Array(FG_HISTORY);
-  private readonly fgLevels = new Float32Array(FG_HISTORY);
-  private fgPos = 0;
-  private fgFill = 0;
-  /** When the voice at maxtime first fell far under the callee's (-1: it has not). */
-  private softSinceMs = -1;
-  /** The callee's loudest (smoothed) level in this utterance, the last time near it, the loudest since then. */
-  private fgLoudDb = -120;
-  private lastLoudMs = -1;
-  private sinceLoudDb = -120;
+  /** The callee's level through the utterance, against the room behind them. */
+  private readonly callee = new CalleeLevel();
 
   private quietDb = 200;
   private spokeAtAll = false;
@@ -174,13 +148,12 @@ export class CpaSession {
   private readonly segments: ToneSegment[] = [];
   private pendingBeep: ToneSegment | undefined;
   /** The last beep-like tones heard (music's notes come several at a time). */
-  private readonly recentTones: ToneSegment[] = [];
+  private readonly music = new MusicNotes();
   /** The last LEVEL_HOPS frames: time, band level, callee voice (to compare a beep with what follows it). */
   private readonly levelsMs = new Float32Array(LEVEL_HOPS).fill(-1);
   private readonly levelsDb = new Float32Array(LEVEL_HOPS);
   private readonly levelsVoiced = new Uint8Array(LEVEL_HOPS);
   private levelsPos = 0;
-  private musicHeard = false;
   private lastBeepEndMs = -1;
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
@@ -451,79 +424,13 @@ export class CpaSession {
       }
     }
     const callee = this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
-    if (callee && this.speechStartMs >= 0 && !this.decision) {
-      // the callee's loudest so far, and when they were last near it (what is far under it may be the room)
-      if (this.fgSmoothDb > this.fgLoudDb) this.fgLoudDb = this.fgSmoothDb;
-      if (this.fgSmoothDb >= this.fgLoudDb - FG_DROP_DB) {
-        this.lastLoudMs = nowMs;
-        this.sinceLoudDb = -120;
-      } else this.sinceLoudDb = Math.max(this.sinceLoudDb, this.fgSmoothDb);
-      this.fgTimes[this.fgPos] = nowMs;
-      this.fgLevels[this.fgPos] = this.fgSmoothDb;
-      this.fgPos = (this.fgPos + 1) % FG_HISTORY;
-      if (this.fgFill < FG_HISTORY) this.fgFill++;
-    }
+    if (callee && this.speechStartMs >= 0 && !this.decision) this.callee.push(nowMs, this.fgSmoothDb);
     return callee;
-  }
-
-  /**
-   * At maxtime: has the callee stopped and the room behind them gone on? A greeting keeps its level; a person's
-   * hello over people talking or music is followed by the room, FG_DROP_DB or more under the hello. If so, the
-   * utterance ended where the drop began, and from there only what stands out of the room's level is the callee.
-   */
-  private roomTookOver(nowMs: number): 'room' | 'soft' | undefined {
-    const n = this.fgFill;
-    if (n < 8) return undefined;
-    const head: number[] = [];
-    const tail: number[] = [];
-    let recent = -120;
-    for (let k = 0; k < n; k++) {
-      const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
-      const t = this.fgTimes[i]!;
-      if (t < this.speechStartMs) continue;
-      if (t >= nowMs - FG_TAIL_MS) tail.push(this.fgLevels[i]!);
-      else head.push(this.fgLevels[i]!);
-      if (t >= nowMs - FG_SOFT_MS) recent = Math.max(recent, this.fgLevels[i]!);
-    }
-    if (head.length < 8 || tail.length < 8) return undefined;
-    const loud = Math.max(...head);
-    const room = Math.max(...tail);
-    // What goes on must be the room: near the line's level between sounds. A greeting's softer end stands well
-    // above that.
-    const quiet = this.roomQuietDb();
-    const roomLike = (db: number) => quiet !== undefined && db - quiet <= FG_ROOM_SPREAD_DB;
-    if (loud - room < FG_DROP_DB || !roomLike(room)) {
-      const deferred = this.softSinceMs >= 0 && nowMs - this.softSinceMs >= FG_TAIL_MS;
-      if (loud - recent >= FG_DROP_DB && roomLike(recent) && !deferred) {
-        if (this.softSinceMs < 0) this.softSinceMs = nowMs;
-        return 'soft';
-      }
-      return undefined;
-    }
-    // the callee's last frame: the latest within FG_DROP_DB / 2 of their loudest
-    let end = this.speechStartMs;
-    for (let k = 0; k < n; k++) {
-      const i = (this.fgPos - n + k + FG_HISTORY) % FG_HISTORY;
-      if (this.fgTimes[i]! >= this.speechStartMs && this.fgLevels[i]! >= loud - FG_DROP_DB / 2) end = Math.max(end, this.fgTimes[i]!);
-    }
-    // from here the room's loudest so far does not pass for the callee
-    this.roomGateDb = Math.max(this.roomGateDb ?? -120, room - ROOM_MARGIN_DB / 2);
-    this.lastVoiceMs = end;
-    this.softSinceMs = -1;
-    return 'room';
-  }
-
-  /** The callee's voiced frames heard since `fromMs` (this utterance). */
-  private voicedSince(fromMs: number): number {
-    let count = 0;
-    for (let k = 0; k < this.fgFill; k++) if (this.fgTimes[(this.fgPos - 1 - k + FG_HISTORY) % FG_HISTORY]! >= fromMs) count++;
-    return count;
   }
 
   /** What was taken for the start of the callee's utterance was not them (the room, ringback). */
   private unstartUtterance(): void {
-    this.fgLoudDb = -120;
-    this.lastLoudMs = -1;
+    this.callee.reset();
     this.speechStartMs = -1;
     this.voiceRun = false;
     this.recentVoice.fill(0);
@@ -535,18 +442,10 @@ export class CpaSession {
     return level !== undefined && level - this.floorDb > ROOM_BUSY_DB ? level : undefined;
   }
 
-  /**
-   * The callee stopped and the room behind them goes on: since their last frame near their loudest, as long as
-   * the silence a decision needs, only voice far under it (FG_DROP_DB) and near the line's level between sounds.
-   */
-  private roomSinceUtterance(nowMs: number): boolean {
-    if (this.lastLoudMs < this.speechStartMs || this.sinceLoudDb <= -120) return false;
-    const spoken = this.lastLoudMs - this.speechStartMs;
-    const need =
-      spoken < SHORT_UTTERANCE_MS ? Math.max(300, this.params.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : this.params.maxsilence;
-    if (nowMs - this.lastLoudMs < need) return false;
-    const quiet = this.roomQuietDb();
-    return quiet !== undefined && this.sinceLoudDb - quiet <= FG_ROOM_SPREAD_DB;
+  /** The silence that ends an utterance this long: shorter after a short one (a person waits for an answer). */
+  private silenceNeededMs(spokenMs: number): number {
+    const p = this.params;
+    return spokenMs < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence;
   }
 
   /** The loudest band level of the last LEVEL_HOPS frames within [fromMs, toMs] (voiced ones only, if asked). */
@@ -630,8 +529,14 @@ export class CpaSession {
       }
       let voiced = this.lastVoiceMs - this.speechStartMs;
       // Before calling it a machine: was all of it the callee? (what the room added is cut off here)
-      const room = voiced >= p.maxtime ? this.roomTookOver(nowMs) : undefined;
-      if (room === 'room') voiced = this.lastVoiceMs - this.speechStartMs;
+      const takeOver = voiced >= p.maxtime ? this.callee.tookOver(nowMs, this.speechStartMs, this.roomQuietDb()) : undefined;
+      const room = takeOver?.verdict;
+      if (takeOver?.verdict === 'room') {
+        // the utterance ended there; from here the room's loudest so far does not pass for the callee
+        this.roomGateDb = Math.max(this.roomGateDb ?? -120, takeOver.roomDb - ROOM_MARGIN_DB / 2);
+        this.lastVoiceMs = takeOver.endMs;
+        voiced = this.lastVoiceMs - this.speechStartMs;
+      }
       // While the ringback's cadence may still go on, the voice may be the line's (a room, music), not a greeting:
       // the next burst would show it. A machine that answered after the ringing is decided once it has stopped.
       const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
@@ -650,12 +555,14 @@ export class CpaSession {
       } else if (
         // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
         // (and once the room took over, its tones are the room's)
-        nowMs - (this.musicHeard || room === 'room' ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
-        (voiced < SHORT_UTTERANCE_MS ? Math.max(300, p.maxsilence - SHORT_UTTERANCE_SILENCE_CUT_MS) : p.maxsilence)
+        nowMs - (this.music.heard || room === 'room' ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
+        this.silenceNeededMs(voiced)
       ) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
-      } else if (this.roomSinceUtterance(nowMs)) {
-        this.decide('LV', nowMs, `utterance of ${round(this.lastLoudMs - this.speechStartMs)} ms, then only the room`);
+      } else {
+        const spoken = this.callee.lastLoudAtMs - this.speechStartMs;
+        if (this.callee.roomSince(nowMs, this.speechStartMs, this.silenceNeededMs(spoken), this.roomQuietDb()))
+          this.decide('LV', nowMs, `utterance of ${round(spoken)} ms, then only the room`);
       }
       return;
     }
@@ -715,48 +622,12 @@ export class CpaSession {
         this.pendingBeep = undefined; // SIT in progress
         return;
       }
-      const music = this.musicOf(seg);
-      this.recentTones.push(seg);
-      if (this.recentTones.length > 4) this.recentTones.shift();
+      const music = this.music.push(seg);
       // A note of music, and the tone held as a beep just before it was one too: always in a tune, and after
       // another note unless that one was exact (a machine's beep over music).
-      if (music) this.musicHeard = true;
       if (!music) this.pendingBeep = seg;
       else if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
     }
-  }
-
-  /**
-   * Music plays tones that pass for a beep one by one (a held note is as pure and as steady); what gives them
-   * away is that others come near them: more pitches in a row than a triple beep has ('tune'), or a clear note
-   * within MUSIC_WINDOW_MS before ('note').
-   */
-  private musicOf(seg: ToneSegment): 'tune' | 'note' | undefined {
-    // Tones each within BEEP_MERGE_MS of the one before are one beep (a double or triple beep, one pitch or two).
-    // A tone broken up by the noise is still one: only a change of pitch counts as the next beep.
-    let groupStartMs = seg.startMs;
-    let pitch = seg.freqHz;
-    let group = 1;
-    for (let i = this.recentTones.length - 1; i >= 0; i--) {
-      const r = this.recentTones[i]!;
-      if (groupStartMs - r.endMs > BEEP_MERGE_MS) break;
-      groupStartMs = r.startMs;
-      if (Math.abs(r.freqHz - pitch) > 0.03 * pitch) group++;
-      pitch = r.freqHz;
-    }
-    if (group > MAX_BEEPS_IN_GROUP) return 'tune';
-    // A machine's tone is exact (a note has vibrato, a voice glides).
-    if (isExactTone(seg)) return undefined;
-    // A note heard before the group, not long before: music. Only a clear note counts (a vowel can pass for a
-    // short beep, and the greeting's last word often comes just before the beep).
-    const noteBefore = this.recentTones.some(
-      (r) =>
-        r.endMs < groupStartMs - BEEP_MERGE_MS &&
-        r.endMs >= groupStartMs - MUSIC_WINDOW_MS &&
-        r.freqSpread < MUSIC_NOTE_MAX_SPREAD &&
-        r.endMs - r.startMs >= MUSIC_NOTE_MIN_MS,
-    );
-    return noteBefore ? 'note' : undefined;
   }
 
   /** Report a held beep once nothing beep-like follows it within BEEP_MERGE_MS (double beeps: the last one). */
@@ -784,11 +655,11 @@ export class CpaSession {
       // that was voice for at least BEEP_AM_MIN_GREETING_MS (not a room or music that passed for it now and then).
       if (
         !this.params.beep_is_am ||
-        this.musicHeard ||
+        this.music.heard ||
         this.speechStartMs < 0 ||
         b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS ||
         b.freqSpread >= DECIDING_BEEP_MAX_SPREAD ||
-        this.voicedSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_VOICE_MS
+        this.callee.framesSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_VOICE_MS
       )
         return;
       this.decide('AM', at, 'beep before any decision', {});
@@ -815,11 +686,6 @@ export class CpaSession {
     this.out.push(e);
     if (this.params.break_events.includes(e.result)) this.stopped = true;
   }
-}
-
-/** A machine's tone: dead steady in pitch and level. */
-function isExactTone(seg: ToneSegment): boolean {
-  return seg.freqSpread < EXACT_TONE_SPREAD && seg.levelWobbleDb < EXACT_TONE_WOBBLE_DB;
 }
 
 function round(ms: number): number {
