@@ -40,6 +40,8 @@ const MS_PER_HOP = (HOP * 1000) / SAMPLE_RATE;
 const RINGING_MS = 4700;
 // "beep before any decision" needs this much greeting before the beep.
 const BEEP_AM_MIN_GREETING_MS = 1000;
+// ... and to decide, it must be steady in pitch (a note has vibrato) and follow this much of the callee's voice (not a
+// room or music that passed for a greeting now and then).
 const DECIDING_BEEP_MAX_SPREAD = 0.005;
 const BEEP_AM_MIN_VOICE_MS = 1200;
 // The room (babble, a television): ~1.5 s of level, its 25th percentile; busy when that is this far above the floor.
@@ -147,7 +149,7 @@ export class CpaSession {
   private slReported = false;
   private readonly segments: ToneSegment[] = [];
   private pendingBeep: ToneSegment | undefined;
-  /** The last beep-like tones heard (music's notes come several at a time). */
+  /** Music on the line: its notes pass for beeps one by one. */
   private readonly music = new MusicNotes();
   /** The last LEVEL_HOPS frames: time, band level, callee voice (to compare a beep with what follows it). */
   private readonly levelsMs = new Float32Array(LEVEL_HOPS).fill(-1);
@@ -649,10 +651,7 @@ export class CpaSession {
     if (!this.decision) {
       // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
       // And a greeting lasts: a tone right after a short "hello?" is not taken for the record tone (a person
-      // called a machine is the expensive error).
-      // On a line that plays music a beep-like tone is no proof either.
-      // A beep that decides must be steady in pitch like a machine's (a note has vibrato), after a greeting
-      // that was voice for at least BEEP_AM_MIN_GREETING_MS (not a room or music that passed for it now and then).
+      // called a machine is the expensive error). On a line that plays music a beep-like tone is no proof either.
       if (
         !this.params.beep_is_am ||
         this.music.heard ||
