@@ -67,7 +67,7 @@ const STEADY_OUTLIERS = 3;
 // A beep is followed by silence (the machine records); voice this soon after it means it was a vowel.
 const BEEP_QUIET_AFTER_MS = 350;
 // ... unless it is this far under the beep (the room behind a machine); LEVEL_HOPS frames (~1.3 s) remembered.
-const BEEP_OVER_ROOM_DB = 10;
+const BEEP_OVER_ROOM_DB = 8;
 const LEVEL_HOPS = 80;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
@@ -313,13 +313,16 @@ export class CpaSession {
     // first frames, a room or music on the line) was not the callee; it starts again after the ringing. A burst
     // is ringing when nothing that could be a greeting came before it (a 425 or 440 Hz beep after a greeting
     // looks the same), or when it continues a ringing phase.
-    if (ringHeld && !this.decision) {
-      const first = this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS;
+    // (After a decision the phase is still followed: its bursts are not beeps.)
+    if (ringHeld) {
+      const first = !this.decision && (this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS);
       if (first || (this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS)) {
         this.ringingAtMs = nowMs;
-        this.ringPhaseClosed = false;
-        if (this.speechStartMs >= 0) this.unstartUtterance();
-        if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
+        if (!this.decision) {
+          this.ringPhaseClosed = false;
+          if (this.speechStartMs >= 0) this.unstartUtterance();
+          if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
+        }
       }
     }
     const voiced =
