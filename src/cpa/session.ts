@@ -313,16 +313,13 @@ export class CpaSession {
     // first frames, a room or music on the line) was not the callee; it starts again after the ringing. A burst
     // is ringing when nothing that could be a greeting came before it (a 425 or 440 Hz beep after a greeting
     // looks the same), or when it continues a ringing phase.
-    // (After a decision the phase is still followed: its bursts are not beeps.)
-    if (ringHeld) {
-      const first = !this.decision && (this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS);
+    if (ringHeld && !this.decision) {
+      const first = this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS;
       if (first || (this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS)) {
         this.ringingAtMs = nowMs;
-        if (!this.decision) {
-          this.ringPhaseClosed = false;
-          if (this.speechStartMs >= 0) this.unstartUtterance();
-          if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
-        }
+        this.ringPhaseClosed = false;
+        if (this.speechStartMs >= 0) this.unstartUtterance();
+        if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
       }
     }
     const voiced =

@@ -211,13 +211,6 @@ describe('real voices and the rooms behind them (third round)', () => {
     expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
   });
 
-  test('the ringing goes on after a hello was heard in it (LV): its next burst is not a beep', () => {
-    const sig = new Signal().tone(1000, [425], -19).silence(700).speech(600, -18).silence(2700).tone(1000, [425], -19).silence(3000);
-    const evs = run(new CpaSession(), sig.noise(-60).pcm());
-    expect(decision(evs)).toBe('LV');
-    expect(codes(evs)).not.toContain('BP');
-  });
-
   test('a room on the line while the carrier still plays ringback is not a greeting: the hello after the ringing is LV', () => {
     const ring = new Signal().tone(1000, [425], -19).silence(4000).tone(1000, [425], -19).silence(1500).pcm();
     const hello = new Signal()
