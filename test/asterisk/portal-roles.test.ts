@@ -135,7 +135,16 @@ test('an admin retries a dead delivery from the page and the receiver gets it; l
     20_000,
   );
   expect(hit.signatureValid).toBe(true);
-  expect((await webhookOf(live.id)).status).toBe('delivered');
+  // the outcome is recorded once the receiver's answer is back, a moment after the receiver has the request
+  const recorded = await waitFor(
+    'the retried delivery recorded',
+    async () => {
+      const d = await webhookOf(live.id);
+      return d.status !== 'sending' && d.status !== 'pending' ? d : undefined;
+    },
+    10_000,
+  );
+  expect(recorded.status).toBe('delivered');
   expect((await webhookOf(machine.id)).status).toBe('dead'); // only the one retried
   expect((await fx.svc.catalog.audit.list({ actor: 'root', action: 'delivery_retry' })).map((e) => e.target)).toEqual([String(target.id)]);
 
