@@ -140,7 +140,6 @@ export class CpaSession {
   private firstSpokeMs = -1;
   /** The last ringback frame of a ringing phase (bursts before anyone answered); -1: none. */
   private ringingAtMs = -1;
-  private ringPhaseClosed = false;
 
   // decisions
   private decision: string | undefined;
@@ -315,9 +314,8 @@ export class CpaSession {
     // looks the same), or when it continues a ringing phase.
     if (ringHeld && !this.decision) {
       const first = this.speechStartMs < 0 || this.speechStartMs >= ringHeldSince - RING_ONSET_SLACK_MS;
-      if (first || (this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS)) {
+      if (first || this.ringingAt(nowMs)) {
         this.ringingAtMs = nowMs;
-        this.ringPhaseClosed = false;
         if (this.speechStartMs >= 0) this.unstartUtterance();
         if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
       }
@@ -430,6 +428,11 @@ export class CpaSession {
     return callee;
   }
 
+  /** Ringback was heard less than RINGING_MS ago in a ringing phase: nobody has answered yet. */
+  private ringingAt(nowMs: number): boolean {
+    return this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
+  }
+
   /** What was taken for the start of the callee's utterance was not them (the room, ringback). */
   private unstartUtterance(): void {
     this.callee.reset();
@@ -517,7 +520,7 @@ export class CpaSession {
     if (!this.decision) {
       if (this.speechStartMs < 0) {
         // Still ringing (ringback in the last RINGING_MS): nobody has answered yet, so their silence means nothing.
-        const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
+        const ringing = this.ringingAt(nowMs);
         if (
           !this.spokeAtAll &&
           !ringing &&
@@ -532,7 +535,6 @@ export class CpaSession {
       let voiced = this.lastVoiceMs - this.speechStartMs;
       // Before calling it a machine: was all of it the callee? (what the room added is cut off here)
       const takeOver = voiced >= p.maxtime ? this.callee.tookOver(nowMs, this.speechStartMs, this.roomQuietDb()) : undefined;
-      const room = takeOver?.verdict;
       if (takeOver?.verdict === 'room') {
         // the utterance ended there; from here the room's loudest so far does not pass for the callee
         this.roomGateDb = Math.max(this.roomGateDb ?? -120, takeOver.roomDb - ROOM_MARGIN_DB / 2);
@@ -541,11 +543,11 @@ export class CpaSession {
       }
       // While the ringback's cadence may still go on, the voice may be the line's (a room, music), not a greeting:
       // the next burst would show it. A machine that answered after the ringing is decided once it has stopped.
-      const ringing = this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
+      const ringing = this.ringingAt(nowMs);
       // The ringing phase just ended with voice that went on all through it: that was the line's (a room, music),
       // not a greeting; the callee's utterance is what comes from now on. (A hello heard in it stays.)
-      if (this.ringingAtMs >= 0 && !ringing && !this.ringPhaseClosed) {
-        this.ringPhaseClosed = true;
+      if (this.ringingAtMs >= 0 && !ringing) {
+        this.ringingAtMs = -1;
         if (voiced >= p.maxtime) {
           this.unstartUtterance();
           return;
@@ -553,17 +555,17 @@ export class CpaSession {
       }
       if (voiced >= p.maxtime) {
         // 'soft': the voice just fell far under the callee's; a little longer shows whether the room took over.
-        if (!ringing && room !== 'soft') this.decide('AM', nowMs, 'voice longer than maxtime');
+        if (!ringing && takeOver?.verdict !== 'soft') this.decide('AM', nowMs, 'voice longer than maxtime');
       } else if (
         // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
         // (and once the room took over, its tones are the room's)
-        nowMs - (this.music.heard || room === 'room' ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
+        nowMs - (this.music.heard || takeOver?.verdict === 'room' ? this.lastVoiceMs : Math.max(this.lastVoiceMs, this.lastToneMs)) >=
         this.silenceNeededMs(voiced)
       ) {
         this.decide('LV', nowMs, `utterance of ${round(voiced)} ms then silence`);
       } else {
         const spoken = this.callee.lastLoudAtMs - this.speechStartMs;
-        if (this.callee.roomSince(nowMs, this.speechStartMs, this.silenceNeededMs(spoken), this.roomQuietDb()))
+        if (this.callee.roomSince(nowMs, this.speechStartMs, this.silenceNeededMs(spoken), () => this.roomQuietDb()))
           this.decide('LV', nowMs, `utterance of ${round(spoken)} ms, then only the room`);
       }
       return;
@@ -617,7 +619,7 @@ export class CpaSession {
     }
     if (this.decision === 'FX' || this.decision === 'MD' || this.decision === 'SIT') return;
     // A tone in the first SIT band may be the start of a SIT: hold it as a beep candidate only.
-    // a ringback burst is steady too
+    // (a ringback burst of the ringing phase is as steady as a beep)
     if (isBeep(seg) && this.ringingAtMs < seg.startMs) {
       const prev = this.pendingBeep;
       if (prev && isSitBand(prev.freqHz, 0) && isSitBand(seg.freqHz, 1)) {
@@ -640,13 +642,10 @@ export class CpaSession {
     this.pendingBeep = undefined;
     // Voice right after it: the tone was a vowel of someone still talking; unless that voice is far under the
     // tone (the room behind a machine that has started recording).
-    if (this.lastVoiceMs > b.endMs + 2 * MS_PER_HOP && this.lastVoiceMs <= b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP) {
-      if (
-        this.recentMaxDb(b.endMs + 2 * MS_PER_HOP, b.endMs + BEEP_QUIET_AFTER_MS + 2 * MS_PER_HOP, true) >
-        this.recentMaxDb(b.startMs, b.endMs, false) - BEEP_OVER_ROOM_DB
-      )
-        return;
-    }
+    const afterFrom = b.endMs + 2 * MS_PER_HOP;
+    const afterTo = afterFrom + BEEP_QUIET_AFTER_MS;
+    const voiceAfter = this.lastVoiceMs > afterFrom && this.lastVoiceMs <= afterTo;
+    if (voiceAfter && this.recentMaxDb(afterFrom, afterTo, true) > this.recentMaxDb(b.startMs, b.endMs, false) - BEEP_OVER_ROOM_DB) return;
     const at = round(b.endMs);
     if (!this.decision) {
       // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.

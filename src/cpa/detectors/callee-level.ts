@@ -109,8 +109,10 @@ export class CalleeLevel {
    * The callee stopped and the room goes on: since their last frame near their loudest, for `needMs` (the silence
    * a decision needs), only voice far under it (DROP_DB) and near the line's level between sounds.
    */
-  roomSince(nowMs: number, sinceMs: number, needMs: number, quietDb: number | undefined): boolean {
+  roomSince(nowMs: number, sinceMs: number, needMs: number, quietDb: () => number | undefined): boolean {
     if (this.lastLoudMs < sinceMs || this.sinceLoudDb <= -120 || nowMs - this.lastLoudMs < needMs) return false;
-    return quietDb !== undefined && this.sinceLoudDb - quietDb <= ROOM_SPREAD_DB;
+    // asked only now: the level between sounds takes a sort of the recent frames
+    const quiet = quietDb();
+    return quiet !== undefined && this.sinceLoudDb - quiet <= ROOM_SPREAD_DB;
   }
 }

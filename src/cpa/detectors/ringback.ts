@@ -12,7 +12,7 @@ export const MIN_RINGBACK_SHARE = 0.85;
 
 const MIN_BURST_MS = 300;
 /** Longer than a vowel holds one band (recorded voices: up to ~200 ms), shorter than the shortest burst (UK 400). */
-export const HELD_BURST_MS = 260;
+const HELD_BURST_MS = 260;
 const MAX_BURST_MS = 2600;
 const MIN_GAP_MS = 150;
 const MAX_GAP_MS = 4600;

@@ -14,8 +14,6 @@ export interface ToneSegment {
    * piezo rings down), ringback beats and speech wavers.
    */
   levelWobbleDb: number;
-  /** The tone's mean level, dB (its peak's power). */
-  levelDb: number;
   /** The level's slope over the tone, dB per second (negative: it fades). */
   levelSlopeDbPerSec: number;
   /** Mean purity of its frames (a beep is a clean sinusoid; a held vowel is less so). */
@@ -172,8 +170,6 @@ export class ToneTracker {
     const fMean = this.freqSum / n;
     const fVar = Math.max(0, this.fSq / n - fMean * fMean);
     const { wobble, slope } = levelLine(this.levels, Math.min(n, MAX_LEVELS));
-    let levelSum = 0;
-    for (let i = 0; i < Math.min(n, MAX_LEVELS); i++) levelSum += this.levels[i]!;
     return {
       freqHz: fMean,
       startMs: Math.max(0, startMs),
@@ -181,7 +177,6 @@ export class ToneTracker {
       frames: n,
       powerCov: mean > 0 ? Math.sqrt(variance) / mean : 0,
       levelWobbleDb: wobble,
-      levelDb: levelSum / Math.min(n, MAX_LEVELS),
       levelSlopeDbPerSec: (slope * 1000) / MS_PER_HOP,
       purity: this.puritySum / n,
       harmonicPurity: this.harmSum / n,
