@@ -76,27 +76,27 @@ export class LoginThrottle {
     const keys = { pair: `p:${account}\n${address}`, addr: `a:${address}`, acct: `u:${account}` };
     const ks = [keys.pair, keys.addr, keys.acct];
     const decision = await this.store.update(ks, now, (m) => {
-      const [pair, addr, acct] = ks.map((k) => this.windowed(m.get(k)!, now)) as [Count, Count, Count];
-      const put = () => ks.forEach((k, i) => m.set(k, [pair, addr, acct][i]!));
+      // the windowed counts are what is stored, whatever this admission decides (changes below are to them)
+      const [pair, addr, acct] = ks.map((k) => {
+        const c = this.windowed(m.get(k)!, now);
+        m.set(k, c);
+        return c;
+      }) as [Count, Count, Count];
       if (pair.blockedUntil > now) {
-        put();
         return { ok: false as const, reason: 'account' as const, retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
       }
       if (pair.failures + pair.inFlight >= this.l.perPair) {
         pair.blockedUntil = now + Math.min(this.l.maxBlockMs, this.l.firstBlockMs * 2 ** pair.strikes++);
         pair.failures = 0;
         pair.since = now;
-        put();
         return { ok: false as const, reason: 'account' as const, retryAfterSec: Math.ceil((pair.blockedUntil - now) / 1000) };
       }
       if (addr.failures + addr.inFlight >= this.l.perAddress) {
-        put();
         return { ok: false as const, reason: 'address' as const, retryAfterSec: Math.ceil((addr.since + this.l.windowMs - now) / 1000) };
       }
       pair.inFlight++;
       addr.inFlight++;
       acct.inFlight++;
-      put();
       const over = acct.failures - this.l.perPair;
       return { ok: true as const, delayMs: over > 0 ? Math.min(8000, 250 * 2 ** Math.min(over, 5)) : 0 };
     });
