@@ -45,7 +45,7 @@ for pkg in "${!TALENTS[@]}"; do
     base=$(basename "${f%.*}")
     # prompts only: beeps and tones are not speech
     case "$base" in *beep* | *tone* | *dtmf* | silence*) continue ;; esac
-    sox -q "$f" -r 8000 -c 1 -b 16 "$DIR/$name/$base.wav"
+    sox -q -D "$f" -r 8000 -c 1 -b 16 "$DIR/$name/$base.wav"
     n=$((n + 1))
   done
   cp "x/$pkg"/usr/share/doc/*/copyright "$DIR/$name/COPYRIGHT"
@@ -53,7 +53,7 @@ for pkg in "${!TALENTS[@]}"; do
 done
 mkdir -p x/moh "$DIR/music"
 dpkg-deb -x asterisk-moh-opsound-wav_*.deb x/moh
-for f in x/moh/usr/share/asterisk/moh/*.wav; do sox -q "$f" -r 8000 -c 1 -b 16 "$DIR/music/$(basename "$f")"; done
+for f in x/moh/usr/share/asterisk/moh/*.wav; do sox -q -D "$f" -r 8000 -c 1 -b 16 "$DIR/music/$(basename "$f")"; done
 cp x/moh/usr/share/doc/*/copyright "$DIR/music/COPYRIGHT"
 touch "$DIR/.complete"
 echo "fetch-voices: done in $DIR" >&2

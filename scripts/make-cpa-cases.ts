@@ -75,8 +75,8 @@ function speak(text: string, lang: string, tmp: string): Float64Array {
   const raw = join(tmp, 'raw.wav');
   const tel = join(tmp, 'tel.wav');
   execFileSync('espeak-ng', ['-v', voice, '-s', String(Math.round(between(135, 185))), '-w', raw, text]);
-  // The telephone: 8 kHz, 300-3400 Hz.
-  execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', tel, 'sinc', '300-3400', 'gain', '-n', '-3']);
+  // The telephone: 8 kHz, 300-3400 Hz. No dither (-D): sox's dither is random, and a seed must make the same corpus.
+  execFileSync('sox', ['-D', raw, '-r', '8000', '-c', '1', '-b', '16', tel, 'sinc', '300-3400', 'gain', '-n', '-3']);
   const pcm = parseWav(readFileSync(tel)).samples;
   return Float64Array.from(pcm);
 }
