@@ -174,6 +174,13 @@ mkdirSync(tmp, { recursive: true });
 const cases: Record<string, unknown>[] = [];
 const langs = Object.keys(LIVE);
 
+function unitRms(mix: Float64Array): Float64Array {
+  let e = 0;
+  for (const x of mix) e += x * x;
+  const rms = Math.sqrt(e / mix.length) || 1;
+  return mix.map((x) => x / rms);
+}
+
 /** Several unrelated voices at once, unit RMS: the room behind the callee. */
 function babble(): Float64Array {
   const len = 8000 * 12;
@@ -187,28 +194,14 @@ function babble(): Float64Array {
       at += s.length + Math.floor(rand() * 2000);
     }
   }
-  let e = 0;
-  for (const x of mix) e += x * x;
-  const rms = Math.sqrt(e / len) || 1;
-  return mix.map((x) => x / rms);
+  return unitRms(mix);
 }
 
 // Real voices: talents named on the command line (music beds as music/NAME).
 const voicesRoot = process.env.DC_CPA_VOICES ?? DEFAULT_VOICES;
-const talentNames = talentsArg ? talentsArg.split(',').filter((x) => !x.startsWith('music/')) : [];
-const talents: Talent[] = talentNames.map((name) => loadTalent(voicesRoot, name));
-const music = talentsArg
-  ? talentsArg
-      .split(',')
-      .filter((x) => x.startsWith('music/'))
-      .map((x) => loadMusic(voicesRoot, x))
-  : [];
-const unitRms = (mix: Float64Array): Float64Array => {
-  let e = 0;
-  for (const x of mix) e += x * x;
-  const rms = Math.sqrt(e / mix.length) || 1;
-  return mix.map((x) => x / rms);
-};
+const named = talentsArg ? talentsArg.split(',') : [];
+const talents: Talent[] = named.filter((x) => !x.startsWith('music/')).map((name) => loadTalent(voicesRoot, name));
+const music = named.filter((x) => x.startsWith('music/')).map((x) => loadMusic(voicesRoot, x));
 
 /** The room in real voices: 3-6 other talents, each nearer or farther, talking continuously or now and then. */
 function realBabble(callee: string, len = 8000 * 12): Float64Array {
