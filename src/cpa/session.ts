@@ -15,7 +15,7 @@ import {
   MODEM_MIN_MS,
 } from './detectors/tone-rules';
 import { DtmfDetector } from './detectors/dtmf';
-import { BEEP_MERGE_MS, MusicNotes, isExactTone } from './detectors/music-notes';
+import { BEEP_MERGE_MS, MusicNotes, isExactTone, samePitch } from './detectors/music-notes';
 import { CalleeLevel } from './detectors/callee-level';
 import { MIN_RINGBACK_SHARE, RINGBACK_HIGH_HZ, RINGBACK_LOW_HZ, RingbackDetector } from './detectors/ringback';
 import { HalfbandDecimator } from './dsp/decimate';
@@ -69,6 +69,9 @@ const BEEP_QUIET_AFTER_MS = 350;
 // ... unless it is this far under the beep (the room behind a machine); LEVEL_HOPS frames (~1.3 s) remembered.
 const BEEP_OVER_ROOM_DB = 8;
 const LEVEL_HOPS = 80;
+// A record tone comes at about the greeting's level (a few dB under it); a tone this far under the callee's voice is
+// the room behind them.
+const TONE_UNDER_CALLEE_DB = 18;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
 // A first utterance shorter than this is a greeting ("hello?", "yes, Smith speaking"): people then wait for an answer,
@@ -156,6 +159,8 @@ export class CpaSession {
   private readonly levelsVoiced = new Uint8Array(LEVEL_HOPS);
   private levelsPos = 0;
   private lastBeepEndMs = -1;
+  /** Voiced frames heard after the decision (a machine taken for a person goes on with its greeting). */
+  private voicedAfterDecision = 0;
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
   private readonly ringback = new RingbackDetector();
@@ -294,7 +299,9 @@ export class CpaSession {
     // held for ESTABLISHED_TONE_MS is taken out of the voice track. DTMF tones are not voice either.
     const openTone = this.tones.current(this.hop);
     const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
-    if (establishedTone) this.lastToneMs = nowMs;
+    // A tone holds the silence off (a record tone may follow a greeting), unless it is far under the callee's voice:
+    // the vowels of people talking in the room behind a hello, not a machine's beep.
+    if (establishedTone && f.bandDb >= this.callee.loudestDb - TONE_UNDER_CALLEE_DB) this.lastToneMs = nowMs;
     // Ringback after the answer (false answer supervision) is not the callee speaking.
     const ringFrame =
       !digitalSilence &&
@@ -342,6 +349,7 @@ export class CpaSession {
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
     }
     const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs);
+    if (calleeVoiced && this.decision) this.voicedAfterDecision++;
     this.onVoice(calleeVoiced, nowMs);
     this.levelsMs[this.levelsPos] = nowMs;
     this.levelsDb[this.levelsPos] = f.bandDb;
@@ -629,8 +637,11 @@ export class CpaSession {
       const music = this.music.push(seg);
       // A note of music, and the tone held as a beep just before it was one too: always in a tune, and after
       // another note unless that one was exact (a machine's beep over music).
-      if (!music) this.pendingBeep = seg;
-      else if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
+      // A double beep is reported at its last tone; but a wavering tone of another pitch right after an exact one
+      // is the music behind the machine, not its second beep.
+      if (!music) {
+        if (!(prev && isExactTone(prev) && !isExactTone(seg) && !samePitch(seg.freqHz, prev.freqHz))) this.pendingBeep = seg;
+      } else if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
     }
   }
 
@@ -648,23 +659,33 @@ export class CpaSession {
     if (voiceAfter && this.recentMaxDb(afterFrom, afterTo, true) > this.recentMaxDb(b.startMs, b.endMs, false) - BEEP_OVER_ROOM_DB) return;
     const at = round(b.endMs);
     if (!this.decision) {
-      // A record tone comes after a greeting; a "beep" before anyone spoke is music or line noise.
-      // And a greeting lasts: a tone right after a short "hello?" is not taken for the record tone (a person
-      // called a machine is the expensive error). On a line that plays music a beep-like tone is no proof either.
-      if (
-        !this.params.beep_is_am ||
-        this.music.heard ||
-        this.speechStartMs < 0 ||
-        b.startMs - this.speechStartMs < BEEP_AM_MIN_GREETING_MS ||
-        b.freqSpread >= DECIDING_BEEP_MAX_SPREAD ||
-        this.callee.framesSince(this.speechStartMs) * MS_PER_HOP < BEEP_AM_MIN_VOICE_MS
-      )
-        return;
+      if (!this.params.beep_is_am || !this.beepProvesMachine(b)) return;
       this.decide('AM', at, 'beep before any decision', {});
+    } else if (this.decision === 'LV' && !this.beepProvesMachine(b)) {
+      // After LV a beep is reported only on the evidence that would have made it AM: a dialer may take BP for
+      // "leave the message now", and on a live call that is the expensive error. (A note of the music behind a
+      // person is as steady as a beep.)
+      return;
     }
     this.lastBeepEndMs = b.endMs;
     this.bpslReported = false;
     this.emit({ result: 'BP', at_ms: at, freq_hz: round(b.freqHz), duration_ms: round(b.endMs - b.startMs) });
+  }
+
+  /**
+   * Would this beep-like tone prove a machine? A record tone comes after a greeting; a "beep" before anyone spoke
+   * is music or line noise. And a greeting lasts: a tone right after a short "hello?" is not taken for the record
+   * tone (a person called a machine is the expensive error). On a line that plays music a beep-like tone is no
+   * proof either.
+   */
+  private beepProvesMachine(b: ToneSegment): boolean {
+    return (
+      !this.music.heard &&
+      this.speechStartMs >= 0 &&
+      b.startMs - this.speechStartMs >= BEEP_AM_MIN_GREETING_MS &&
+      b.freqSpread < DECIDING_BEEP_MAX_SPREAD &&
+      (this.callee.framesSince(this.speechStartMs) + this.voicedAfterDecision) * MS_PER_HOP >= BEEP_AM_MIN_VOICE_MS
+    );
   }
 
   private decide(result: string, atMs: number, cause: string, extra: Partial<CpaEvent> = {}): void {

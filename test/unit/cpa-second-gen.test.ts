@@ -223,3 +223,72 @@ describe('real voices and the rooms behind them (third round)', () => {
     expect(evs.find((e) => e.decision)!.at_ms).toBeGreaterThan(ring.length / 8);
   });
 });
+
+describe('tones that are not the machine`s (fourth round)', () => {
+  // A pure tone whose pitch wavers (a vibrato of `depth`, as a sung or held vowel): held like a tone, never a beep.
+  const wavering = (ms: number, hz: number, dbfs: number, depth: number) => {
+    const a = 32767 * 10 ** (dbfs / 20);
+    return Float64Array.from({ length: Math.round(ms * 8) }, (_, i) => {
+      const t = i / 8000;
+      return a * Math.sin(2 * Math.PI * hz * t - ((depth * hz) / 5) * Math.cos(2 * Math.PI * 5 * t));
+    });
+  };
+  const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) => {
+    const o = Math.round(fromMs * 8);
+    for (let i = 0; i < pcm.length && o + i < into.length; i++) into[o + i] = into[o + i]! + pcm[i]!;
+    return into;
+  };
+  const line = (ms: number) => Float64Array.from(new Signal().silence(ms).noise(-60).pcm());
+  const toPcm = (x: Float64Array) => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v))));
+
+  test('a hello, then held vowels of the room 25 dB under it: the silence after the hello is LV (they do not hold it off as a beep would)', () => {
+    const x = at(new Signal().speech(600, -18).pcm(), 600, line(9000));
+    for (let t = 1400; t < 8800; t += 330) at(wavering(220, 300 + ((t / 330) % 5) * 40, -43, 0.02), t, x);
+    const evs = run(new CpaSession(), toPcm(x));
+    const d = evs.find((e) => e.decision);
+    expect(d?.result).toBe('LV');
+    expect(d!.at_ms).toBeLessThan(1200 + 1500);
+  });
+
+  test('after LV on a short hello, a beep-like tone is not reported as BP (a dialer may take it for "leave the message")', () => {
+    const sig = new Signal().silence(500).speech(500, -18).silence(2500).beep(400, 1000, -20).silence(3000).noise(-60);
+    const evs = run(new CpaSession(), sig.pcm());
+    expect(decision(evs)).toBe('LV');
+    expect(codes(evs)).not.toContain('BP');
+  });
+
+  test('guard: a machine taken for LV on its first phrase still has its beep reported after its greeting', () => {
+    const sig = new Signal().silence(500).speech(700, -18).silence(1200).speech(3500, -18).silence(400);
+    const end = sig.beep(500, 1000, -18).ms;
+    const evs = run(new CpaSession(), sig.silence(3000).noise(-60).pcm());
+    expect(decision(evs)).toBe('LV');
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+  });
+
+  test('guard: ringback after a greeting: once RING is confirmed, its bursts are not beeps', () => {
+    const sig = new Signal().silence(500).speech(4000, -18).silence(600);
+    for (let i = 0; i < 3; i++) sig.tone(1000, [425], -19).silence(4000);
+    const evs = run(new CpaSession(), sig.noise(-60).pcm());
+    const ring = evs.find((e) => e.result === 'RING');
+    expect(ring).toBeDefined();
+    expect(evs.filter((e) => e.result === 'BP' && e.at_ms > ring!.at_ms)).toEqual([]);
+  });
+
+  test('a short beep ringing down 20 dB in 200 ms (100 dB/s) after a greeting is BP at its end', () => {
+    const sig = greeting();
+    const end = sig.beep(200, 950, -16, { shape: 'saw', decayDb: 20 }).ms;
+    const evs = run(new CpaSession(), sig.silence(3000).noise(-55).pcm());
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+  });
+
+  test('an exact beep, then a note of the music behind the machine (another pitch, wavering, 10 dB under it): BP at the beep, not at the note', () => {
+    const fg = new Signal().silence(500).speech(4000, -18).silence(500);
+    const end = fg.beep(300, 1200, -18).ms;
+    const x = at(wavering(400, 620, -28, 0.003), end + 30, Float64Array.from(fg.silence(4000).noise(-60).pcm()));
+    const evs = run(new CpaSession(), toPcm(x));
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+  });
+});

@@ -18,6 +18,11 @@ const MAX_BEEPS_IN_GROUP = 3;
 const PITCH_STEP = 0.03;
 const REMEMBERED = 4;
 
+/** Within PITCH_STEP of `ref`: the same pitch (a change of pitch is the next note, or the next beep). */
+export function samePitch(hz: number, ref: number): boolean {
+  return Math.abs(hz - ref) <= PITCH_STEP * ref;
+}
+
 /** A machine's tone: dead steady in pitch and level (a note has vibrato, a voice glides). */
 export function isExactTone(seg: ToneSegment): boolean {
   return seg.freqSpread < EXACT_TONE_SPREAD && seg.levelWobbleDb < EXACT_TONE_WOBBLE_DB;
@@ -49,7 +54,7 @@ export class MusicNotes {
       const r = this.recent[i]!;
       if (groupStartMs - r.endMs > BEEP_MERGE_MS) break;
       groupStartMs = r.startMs;
-      if (Math.abs(r.freqHz - pitch) > PITCH_STEP * pitch) group++;
+      if (!samePitch(r.freqHz, pitch)) group++;
       pitch = r.freqHz;
     }
     if (group > MAX_BEEPS_IN_GROUP) return 'tune';

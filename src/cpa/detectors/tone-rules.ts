@@ -48,17 +48,21 @@ export function isSitBand(f: number, index: number): boolean {
   return !!b && f >= b[0] && f <= b[1];
 }
 
+// A short beep that rings down 20 dB in 150 ms fades at ~130 dB/s.
+const MAX_DECAY_DB_PER_S = 140;
+
 /**
  * An answering machine's record tone: one steady tone, 300-2500 Hz, 100 ms to 5 s. Pure (a sine), or a tone
  * with its harmonics (square, sawtooth) held dead steady in frequency; steady in level or fading evenly (up to
- * 60 dB/s: a piezo ringing down), never wavering (speech) or beating (ringback).
+ * MAX_DECAY_DB_PER_S: a piezo ringing down), never wavering (speech) or beating (ringback).
  */
 export function isBeep(seg: ToneSegment): boolean {
   const dur = seg.endMs - seg.startMs;
   const pure = seg.purity >= 0.85 && seg.freqSpread < 0.012;
   // With harmonics, also never rising: a held high-pitched "hello" is harmonic and steady too, but it swells.
   const harmonic = seg.harmonicPurity >= 0.9 && seg.fundamentalShare >= 0.5 && seg.freqSpread < 0.006 && seg.levelSlopeDbPerSec <= 3;
-  const steady = seg.powerCov < 0.45 || (seg.levelWobbleDb < 1.5 && seg.levelSlopeDbPerSec <= 0 && seg.levelSlopeDbPerSec > -60);
+  const steady =
+    seg.powerCov < 0.45 || (seg.levelWobbleDb < 1.5 && seg.levelSlopeDbPerSec <= 0 && seg.levelSlopeDbPerSec > -MAX_DECAY_DB_PER_S);
   return (
     seg.freqHz >= 300 * 0.98 && seg.freqHz <= 2500 * 1.02 && !isCed(seg.freqHz) && dur >= 120 && dur <= 5000 && steady && (pure || harmonic)
   );
