@@ -69,9 +69,9 @@ const BEEP_QUIET_AFTER_MS = 350;
 // ... unless it is this far under the beep (the room behind a machine); LEVEL_HOPS frames (~1.3 s) remembered.
 const BEEP_OVER_ROOM_DB = 8;
 const LEVEL_HOPS = 80;
-// A record tone comes at about the greeting's level (a few dB under it); a tone this far under the callee's voice is
-// the room behind them.
-const TONE_UNDER_CALLEE_DB = 18;
+// A record tone comes at about the greeting's level (a few dB under it); a tone this far under the loudest the line has
+// been is the room behind the callee.
+const TONE_UNDER_LINE_DB = 18;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
 // A first utterance shorter than this is a greeting ("hello?", "yes, Smith speaking"): people then wait for an answer,
@@ -161,6 +161,9 @@ export class CpaSession {
   private lastBeepEndMs = -1;
   /** Voiced frames heard after the decision (a machine taken for a person goes on with its greeting). */
   private voicedAfterDecision = 0;
+  /** The line's level (smoothed over ~50 ms) and the loudest it has been. */
+  private lineSmoothDb = -120;
+  private lineLoudDb = -120;
   private bpslReported = false;
   private readonly out: CpaEvent[] = [];
   private readonly ringback = new RingbackDetector();
@@ -299,9 +302,12 @@ export class CpaSession {
     // held for ESTABLISHED_TONE_MS is taken out of the voice track. DTMF tones are not voice either.
     const openTone = this.tones.current(this.hop);
     const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
-    // A tone holds the silence off (a record tone may follow a greeting), unless it is far under the callee's voice:
-    // the vowels of people talking in the room behind a hello, not a machine's beep.
-    if (establishedTone && f.bandDb >= this.callee.loudestDb - TONE_UNDER_CALLEE_DB) this.lastToneMs = nowMs;
+    if (!digitalSilence) this.lineSmoothDb += 0.3 * (f.bandDb - this.lineSmoothDb);
+    if (this.lineSmoothDb > this.lineLoudDb) this.lineLoudDb = this.lineSmoothDb;
+    // A tone far under the loudest the line has been is the room behind the callee (people's held vowels), not a
+    // machine's: it neither holds the silence after an utterance off (as a beep that may follow would) nor breaks it.
+    const lineTone = tone && f.bandDb >= this.lineLoudDb - TONE_UNDER_LINE_DB;
+    if (establishedTone && lineTone) this.lastToneMs = nowMs;
     // Ringback after the answer (false answer supervision) is not the callee speaking.
     const ringFrame =
       !digitalSilence &&
@@ -370,7 +376,7 @@ export class CpaSession {
     if (seg) this.onSegment(seg);
     this.onOpenTone(nowMs);
     this.hop++;
-    if (tone) this.lastActivityMs = nowMs;
+    if (lineTone) this.lastActivityMs = nowMs;
     this.flushBeep(false);
     this.judge(nowMs);
   }
