@@ -1,5 +1,7 @@
 // The engine's second generation, rule by rule; each of these failed on the engine before it.
 import { CpaSession } from '../../src/cpa';
+import * as path from 'path';
+import { readAudioFile } from '../../src/media';
 import { Signal, run } from '../../scripts/lib/signals';
 
 const decision = (evs: { result: string; decision?: unknown }[]) => evs.find((e) => e.decision)?.result;
@@ -296,5 +298,25 @@ describe('tones that are not the machine`s (fourth round)', () => {
     const evs = run(new CpaSession(), toPcm(x));
     const bp = evs.find((e) => e.result === 'BP');
     expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+  });
+});
+
+describe('a busy line: AM at maxtime waits for the room to show itself (fourth round, real recorded voices)', () => {
+  // Real dev-corpus calls (test/fixtures/cpa/README.md): the rule is about how a room of real voices fluctuates.
+  const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
+
+  test('a person`s 2.2 s first sentence over babble 5 dB under it is LV (the babble going on past maxtime is not a greeting)', () => {
+    const evs = run(new CpaSession(), fixture('person-long-sentence-babble-5db.wav'));
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('guard: a machine greeting over babble 3 dB under it is still AM, before its beep ends, and the beep is BP', () => {
+    const beepEndMs = 10551;
+    const evs = run(new CpaSession(), fixture('machine-babble-3db.wav'));
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('AM');
+    expect(d.at_ms).toBeLessThanOrEqual(beepEndMs);
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - beepEndMs) <= 60).toBe(true);
   });
 });

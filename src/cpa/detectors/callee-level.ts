@@ -45,6 +45,11 @@ export class CalleeLevel {
     this.lastLoudMs = -1;
   }
 
+  /** The callee's loudest (smoothed) level in this utterance; -120 before it. */
+  get loudestDb(): number {
+    return this.loudDb;
+  }
+
   /** The last time the callee was near their loudest (-1: not in this utterance). */
   get lastLoudAtMs(): number {
     return this.lastLoudMs;
