@@ -320,3 +320,17 @@ describe('a busy line: AM at maxtime waits for the room to show itself (fourth r
     expect(bp && Math.abs(bp.at_ms - beepEndMs) <= 60).toBe(true);
   });
 });
+
+describe('a distant voice behind the callee (fourth round)', () => {
+  test.each([
+    ['18 dB under, 300 ms bursts every 700 ms', -36, 300, 400],
+    ['16 dB under, 500 ms bursts every 800 ms', -34, 500, 300],
+  ])('a hello, then a voice across the room (a television) %s, silent between its bursts: LV soon after the hello', (_n, dbfs, on, off) => {
+    const sig = new Signal().silence(600).speech(600, -18);
+    for (let t = 1200; t < 9000; t += on + off) sig.silence(off).speech(on, dbfs);
+    const evs = run(new CpaSession(), sig.noise(-60).pcm());
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('LV');
+    expect(d.at_ms).toBeLessThan(1200 + 1500);
+  });
+});

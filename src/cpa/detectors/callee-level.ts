@@ -9,8 +9,13 @@ const TAIL_MS = 800;
 const SOFT_MS = 400;
 const DROP_DB = 6;
 const ROOM_SPREAD_DB = 12;
+// ... or this far under the callee's loudest, however quiet the line is between its sounds: a television or a voice
+// across the room, heard in bursts with silence between them (a greeting never goes on 12 dB softer).
+const FAR_UNDER_DB = 12;
 const HISTORY = 512;
 const MIN_FRAMES = 8;
+// The callee's own voice fading out after their last loud syllable (and the smoothing's tail) is not the room.
+const FADE_MS = 160;
 
 export type TakeOver = { verdict: 'room'; endMs: number; roomDb: number } | { verdict: 'soft' } | undefined;
 
@@ -32,7 +37,7 @@ export class CalleeLevel {
     if (smoothDb >= this.loudDb - DROP_DB) {
       this.lastLoudMs = nowMs;
       this.sinceLoudDb = -120;
-    } else this.sinceLoudDb = Math.max(this.sinceLoudDb, smoothDb);
+    } else if (nowMs - this.lastLoudMs > FADE_MS) this.sinceLoudDb = Math.max(this.sinceLoudDb, smoothDb);
     this.times[this.pos] = nowMs;
     this.levels[this.pos] = smoothDb;
     this.pos = (this.pos + 1) % HISTORY;
@@ -92,7 +97,7 @@ export class CalleeLevel {
     if (heads < MIN_FRAMES || tails < MIN_FRAMES) return undefined;
     // What goes on must be the room: near the line's level between sounds. A greeting's softer end stands well
     // above that.
-    const roomLike = (db: number) => quietDb !== undefined && db - quietDb <= ROOM_SPREAD_DB;
+    const roomLike = (db: number) => quietDb !== undefined && (db - quietDb <= ROOM_SPREAD_DB || loud - db >= FAR_UNDER_DB);
     if (loud - room < DROP_DB || !roomLike(room)) {
       const waited = this.softSinceMs >= 0 && nowMs - this.softSinceMs >= TAIL_MS;
       if (loud - recent >= DROP_DB && roomLike(recent) && !waited) {
@@ -118,6 +123,6 @@ export class CalleeLevel {
     if (this.lastLoudMs < sinceMs || this.sinceLoudDb <= -120 || nowMs - this.lastLoudMs < needMs) return false;
     // asked only now: the level between sounds takes a sort of the recent frames
     const quiet = quietDb();
-    return quiet !== undefined && this.sinceLoudDb - quiet <= ROOM_SPREAD_DB;
+    return quiet !== undefined && (this.sinceLoudDb - quiet <= ROOM_SPREAD_DB || this.loudDb - this.sinceLoudDb >= FAR_UNDER_DB);
   }
 }
