@@ -360,7 +360,7 @@ export class CpaSession {
       this.roomPos = (this.roomPos + 1) % ROOM_HOPS;
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
     }
-    const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs);
+    const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs, tone);
     if (calleeVoiced && this.decision) this.voicedAfterDecision++;
     this.onVoice(calleeVoiced, nowMs);
     this.levelsMs[this.levelsPos] = nowMs;
@@ -424,7 +424,7 @@ export class CpaSession {
    * voice much louder than what was taken for the utterance so far starts it again there (what came before was
    * the room, which had started the utterance on its own).
    */
-  private calleeVoice(bandDb: number, nowMs: number): boolean {
+  private calleeVoice(bandDb: number, nowMs: number, toneFrame: boolean): boolean {
     this.fgSmoothDb += 0.3 * (bandDb - this.fgSmoothDb);
     const old = this.fgLag[this.fgLagPos]!;
     this.fgLag[this.fgLagPos] = this.speechStartMs < 0 ? -120 : this.fgSmoothDb;
@@ -434,8 +434,11 @@ export class CpaSession {
     } else {
       if (old > this.fgPeakDb) this.fgPeakDb = old;
       // Only over a busy room: on a quiet line a louder second sentence is the same speaker going on.
+      // (A tone's first frames are not a voice: a loud beep after a greeting does not start it again.)
       const room =
-        !this.decision && this.fgPeakDb > -120 && this.fgSmoothDb > this.fgPeakDb + LOUDER_RESTART_DB ? this.busyRoomDb() : undefined;
+        !this.decision && !toneFrame && this.fgPeakDb > -120 && this.fgSmoothDb > this.fgPeakDb + LOUDER_RESTART_DB
+          ? this.busyRoomDb()
+          : undefined;
       if (room !== undefined) {
         this.unstartUtterance();
         this.roomGateDb = room;
@@ -590,7 +593,9 @@ export class CpaSession {
       }
       if (voiced >= p.maxtime) {
         // 'soft': the voice just fell far under the callee's; a little longer shows whether the room took over.
-        if (!ringing && takeOver?.verdict !== 'soft' && !this.busyLineDefers(nowMs)) this.decide('AM', nowMs, 'voice longer than maxtime');
+        // (and a beep-like tone that has just ended is judged first: it may decide AM at its own end)
+        if (!ringing && takeOver?.verdict !== 'soft' && !this.pendingBeep && !this.busyLineDefers(nowMs))
+          this.decide('AM', nowMs, 'voice longer than maxtime');
       } else if (
         // a tone holds the silence off (a beep may follow), except on a line that plays music: that is the music
         // (and once the room took over, its tones are the room's)

@@ -334,3 +334,15 @@ describe('a distant voice behind the callee (fourth round)', () => {
     expect(d.at_ms).toBeLessThan(1200 + 1500);
   });
 });
+
+describe('a loud beep after a greeting with no pause (fourth round)', () => {
+  test('a beep 8 dB over the greeting is not taken for a louder voice starting the utterance again: AM and BP, in time order', () => {
+    const sig = new Signal().speech(5000, -20).noise(-60);
+    const end = sig.beep(500, 1000, -12).ms;
+    const evs = run(new CpaSession(), sig.silence(3000).pcm());
+    expect(decision(evs)).toBe('AM');
+    const bp = evs.find((e) => e.result === 'BP');
+    expect(bp && Math.abs(bp.at_ms - end) <= 60).toBe(true);
+    expect(evs.map((e) => e.at_ms)).toEqual([...evs.map((e) => e.at_ms)].sort((x, y) => x - y));
+  });
+});
