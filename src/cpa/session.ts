@@ -145,7 +145,7 @@ export class CpaSession {
   private readonly callee = new CalleeLevel();
 
   private quietDb = 200;
-  private spokeAtAll = false;
+  /** Where the callee's first utterance started (-1: nobody has spoken, or what was heard was ringback's). */
   private firstSpokeMs = -1;
   /** The last ringback frame of a ringing phase (bursts before anyone answered); -1: none. */
   private ringingAtMs = -1;
@@ -165,8 +165,6 @@ export class CpaSession {
   private readonly levelsVoiced = new Uint8Array(LEVEL_HOPS);
   private levelsPos = 0;
   private lastBeepEndMs = -1;
-  /** Voiced frames heard after the decision (a machine taken for a person goes on with its greeting). */
-  private voicedAfterDecision = 0;
   /** The line's level (smoothed over ~50 ms) and the loudest it has been. */
   private lineSmoothDb = -120;
   private lineLoudDb = -120;
@@ -336,7 +334,7 @@ export class CpaSession {
       if (first || this.ringingAt(nowMs)) {
         this.ringingAtMs = nowMs;
         if (this.speechStartMs >= 0) this.unstartUtterance();
-        if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.spokeAtAll = false;
+        if (this.firstSpokeMs >= ringHeldSince - RING_ONSET_SLACK_MS) this.firstSpokeMs = -1;
       }
     }
     const voiced =
@@ -361,7 +359,6 @@ export class CpaSession {
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
     }
     const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs, tone);
-    if (calleeVoiced && this.decision) this.voicedAfterDecision++;
     this.onVoice(calleeVoiced, nowMs);
     this.levelsMs[this.levelsPos] = nowMs;
     this.levelsDb[this.levelsPos] = f.bandDb;
@@ -447,7 +444,8 @@ export class CpaSession {
       }
     }
     const callee = this.roomGateDb === undefined || bandDb >= this.roomGateDb + ROOM_MARGIN_DB;
-    if (callee && this.speechStartMs >= 0 && !this.decision) this.callee.push(nowMs, this.fgSmoothDb);
+    // (after the decision too: a machine taken for a person goes on with its greeting, and its beep needs that voice)
+    if (callee && this.speechStartMs >= 0) this.callee.push(nowMs, this.fgSmoothDb);
     return callee;
   }
 
@@ -535,10 +533,7 @@ export class CpaSession {
           this.roomGateDb ??= this.busyRoomDb();
         }
       }
-      if (this.speechStartMs >= 0 && !this.spokeAtAll) {
-        this.spokeAtAll = true;
-        this.firstSpokeMs = this.speechStartMs;
-      }
+      if (this.speechStartMs >= 0 && this.firstSpokeMs < 0) this.firstSpokeMs = this.speechStartMs;
       this.lastVoiceMs = nowMs;
       this.lastActivityMs = nowMs;
       this.voiceHistory.copyWithin(0, 1);
@@ -560,7 +555,7 @@ export class CpaSession {
         // Still ringing (ringback in the last RINGING_MS): nobody has answered yet, so their silence means nothing.
         const ringing = this.ringingAt(nowMs);
         if (
-          !this.spokeAtAll &&
+          this.firstSpokeMs < 0 &&
           !ringing &&
           nowMs >= p.initial_silence_ignore + p.amd_time_limit &&
           nowMs - this.lastActivityMs >= QUIET_FOR_SILENCE_MS &&
@@ -716,7 +711,7 @@ export class CpaSession {
       this.speechStartMs >= 0 &&
       b.startMs - this.speechStartMs >= BEEP_AM_MIN_GREETING_MS &&
       b.freqSpread < DECIDING_BEEP_MAX_SPREAD &&
-      (this.callee.framesSince(this.speechStartMs) + this.voicedAfterDecision) * MS_PER_HOP >= BEEP_AM_MIN_VOICE_MS
+      this.callee.framesSince(this.speechStartMs) * MS_PER_HOP >= BEEP_AM_MIN_VOICE_MS
     );
   }
 
