@@ -132,6 +132,9 @@ export class CpaSession {
   private readonly roomSorted = new Float64Array(ROOM_HOPS);
   private roomPos = 0;
   private roomFill = 0;
+  /** roomQuietDb() of the frames heard so far, until the next one is heard. */
+  private roomQuiet: number | undefined;
+  private roomQuietStale = true;
   private fgSmoothDb = -120;
   /** The peak of the smoothed level over the utterance so far, up to LAG_HOPS ago (so a rise is seen as one). */
   private fgPeakDb = -120;
@@ -357,6 +360,7 @@ export class CpaSession {
       this.roomDb[this.roomPos] = f.bandDb;
       this.roomPos = (this.roomPos + 1) % ROOM_HOPS;
       if (this.roomFill < ROOM_HOPS) this.roomFill++;
+      this.roomQuietStale = true;
     }
     const calleeVoiced = voiced && this.calleeVoice(f.bandDb, nowMs, tone);
     this.onVoice(calleeVoiced, nowMs);
@@ -501,13 +505,16 @@ export class CpaSession {
 
   /** The line's level between sounds: the 25th percentile of the last ROOM_HOPS frames besides tones. */
   private roomQuietDb(): number | undefined {
+    // several rules ask in one frame: sorted once per frame heard
+    if (!this.roomQuietStale) return this.roomQuiet;
+    this.roomQuietStale = false;
     const n = this.roomFill;
-    if (n < ROOM_MIN_HOPS) return undefined;
+    if (n < ROOM_MIN_HOPS) return (this.roomQuiet = undefined);
     const heard = this.roomSorted.subarray(0, n);
     // the last n frames heard (the ring holds them at positions roomPos-n .. roomPos-1)
     for (let i = 0; i < n; i++) heard[i] = this.roomDb[(this.roomPos - n + i + ROOM_HOPS) % ROOM_HOPS]!;
     heard.sort();
-    return heard[n >> 2]!;
+    return (this.roomQuiet = heard[n >> 2]!);
   }
 
   private onVoice(voiced: boolean, nowMs: number): void {
