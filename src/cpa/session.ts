@@ -53,6 +53,8 @@ const ROOM_BUSY_DB = 3;
 const ROOM_MARGIN_DB = 8;
 // ... and a voice this much louder than what was taken for speech so far restarts the utterance (it was the room).
 const LOUDER_RESTART_DB = 8;
+// Levels are smoothed frame to frame with this weight (~50 ms at 16 ms frames).
+const LEVEL_SMOOTHING = 0.3;
 const RING = 1024; // samples of history (128 ms), a power of two
 // Voice onset: this many voiced frames among the last four (drops clicks shorter than ~40 ms).
 const ONSET_FRAMES = 3;
@@ -309,7 +311,7 @@ export class CpaSession {
     // held for ESTABLISHED_TONE_MS is taken out of the voice track. DTMF tones are not voice either.
     const openTone = this.tones.current(this.hop);
     const establishedTone = tone && openTone !== undefined && openTone.durationMs >= ESTABLISHED_TONE_MS;
-    if (!digitalSilence) this.lineSmoothDb += 0.3 * (f.bandDb - this.lineSmoothDb);
+    if (!digitalSilence) this.lineSmoothDb += LEVEL_SMOOTHING * (f.bandDb - this.lineSmoothDb);
     if (this.lineSmoothDb > this.lineLoudDb) this.lineLoudDb = this.lineSmoothDb;
     // A tone far under the loudest the line has been is the room behind the callee (people's held vowels), not a
     // machine's: it neither holds the silence after an utterance off (as a beep that may follow would) nor breaks it.
@@ -426,7 +428,7 @@ export class CpaSession {
    * the room, which had started the utterance on its own).
    */
   private calleeVoice(bandDb: number, nowMs: number, toneFrame: boolean): boolean {
-    this.fgSmoothDb += 0.3 * (bandDb - this.fgSmoothDb);
+    this.fgSmoothDb += LEVEL_SMOOTHING * (bandDb - this.fgSmoothDb);
     const old = this.fgLag[this.fgLagPos]!;
     this.fgLag[this.fgLagPos] = this.speechStartMs < 0 ? -120 : this.fgSmoothDb;
     this.fgLagPos = (this.fgLagPos + 1) % LAG_HOPS;
@@ -660,23 +662,25 @@ export class CpaSession {
       return;
     }
     if (this.decision === 'FX' || this.decision === 'MD' || this.decision === 'SIT') return;
-    // A tone in the first SIT band may be the start of a SIT: hold it as a beep candidate only.
     // (a ringback burst of the ringing phase is as steady as a beep)
-    if (isBeep(seg) && this.ringingAtMs < seg.startMs) {
-      const prev = this.pendingBeep;
-      if (prev && isSitBand(prev.freqHz, 0) && isSitBand(seg.freqHz, 1)) {
-        this.pendingBeep = undefined; // SIT in progress
-        return;
-      }
-      const music = this.music.push(seg);
+    if (!isBeep(seg) || this.ringingAtMs >= seg.startMs) return;
+    const prev = this.pendingBeep;
+    // A tone in the first SIT band may be the start of a SIT: held as a beep candidate only until the next one.
+    if (prev && isSitBand(prev.freqHz, 0) && isSitBand(seg.freqHz, 1)) {
+      this.pendingBeep = undefined; // SIT in progress
+      return;
+    }
+    const music = this.music.push(seg);
+    if (music) {
       // A note of music, and the tone held as a beep just before it was one too: always in a tune, and after
       // another note unless that one was exact (a machine's beep over music).
-      // A double beep is reported at its last tone; but a wavering tone of another pitch right after an exact one
-      // is the music behind the machine, not its second beep.
-      if (!music) {
-        if (!(prev && isExactTone(prev) && !isExactTone(seg) && !samePitch(seg.freqHz, prev.freqHz))) this.pendingBeep = seg;
-      } else if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
+      if (prev && (music === 'tune' || !isExactTone(prev))) this.pendingBeep = undefined;
+      return;
     }
+    // A double beep is reported at its last tone; but a wavering tone of another pitch right after an exact one
+    // is the music behind the machine, not its second beep.
+    const noteAfterBeep = prev !== undefined && isExactTone(prev) && !isExactTone(seg) && !samePitch(seg.freqHz, prev.freqHz);
+    if (!noteAfterBeep) this.pendingBeep = seg;
   }
 
   /** Report a held beep once nothing beep-like follows it within BEEP_MERGE_MS (double beeps: the last one). */
