@@ -4,6 +4,7 @@
 //
 //   node dist/scripts/cpa-card.js MANIFEST RESULTS [MANIFEST RESULTS ...]   (several parts are pooled)
 import { readFileSync } from 'node:fs';
+import { pct as quantile } from '../src/cpa/eval';
 
 interface ManifestCase {
   id: string;
@@ -47,13 +48,9 @@ for (let i = 0; i < args.length; i += 2) {
   }
 }
 
-const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} %` : '-');
-const quantile = (xs: number[], q: number) => {
-  if (!xs.length) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
-const ms = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)}`);
+// quantiles as the reference scorer and `cpa eval` take them
+const percent = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} %` : '-');
+const ms = (x: number | null) => (x === null ? '-' : `${Math.round(x)}`);
 const snrBand = (db: number | undefined) =>
   db === undefined ? '?' : db <= 5 ? '3-5 dB' : db <= 10 ? '6-10 dB' : db <= 15 ? '11-15 dB' : db <= 20 ? '16-20 dB' : '21-40 dB';
 const beepHit = ({ m, r }: Row) => {
@@ -61,6 +58,20 @@ const beepHit = ({ m, r }: Row) => {
   if (!b.length) return false;
   return r.events.some((e) => e.code === 'BP' && e.ms >= b[0]!.start_ms - 100 && e.ms <= b[b.length - 1]!.end_ms + 1000);
 };
+
+/** The counts every table shows, as [hits, out of]. */
+function tally(g: Row[]) {
+  const lv = g.filter((x) => x.r.expected === 'LV');
+  const am = g.filter((x) => x.r.expected === 'AM');
+  const withBeep = g.filter((x) => (x.m.beeps ?? []).length > 0);
+  return {
+    correct: g.filter((x) => x.r.correct).length,
+    humansAsMachine: [lv.filter((x) => x.r.got === 'AM').length, lv.length] as [number, number],
+    machinesAsHuman: [am.filter((x) => x.r.got === 'LV').length, am.length] as [number, number],
+    beeps: [withBeep.filter(beepHit).length, withBeep.length] as [number, number],
+    falseBeeps: [lv.filter((x) => x.r.events.some((e) => e.code === 'BP')).length, lv.length] as [number, number],
+  };
+}
 
 function table(title: string, key: (row: Row) => string): string {
   const groups = new Map<string, Row[]>();
@@ -73,11 +84,10 @@ function table(title: string, key: (row: Row) => string): string {
     '|---|---|---|---|---|---|',
   ];
   for (const [k, g] of [...groups].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))) {
-    const lv = g.filter((x) => x.r.expected === 'LV');
-    const am = g.filter((x) => x.r.expected === 'AM');
-    const withBeep = g.filter((x) => (x.m.beeps ?? []).length > 0);
+    const s = tally(g);
+    const rate = ([n, d]: [number, number]) => (d ? `${percent(n, d)} (${n}/${d})` : '-');
     lines.push(
-      `| ${k} | ${g.length} | ${pct(g.filter((x) => x.r.correct).length, g.length)} | ${lv.length ? `${pct(lv.filter((x) => x.r.got === 'AM').length, lv.length)} (${lv.filter((x) => x.r.got === 'AM').length}/${lv.length})` : '-'} | ${am.length ? `${pct(am.filter((x) => x.r.got === 'LV').length, am.length)} (${am.filter((x) => x.r.got === 'LV').length}/${am.length})` : '-'} | ${withBeep.length ? `${withBeep.filter(beepHit).length}/${withBeep.length}` : '-'} |`,
+      `| ${k} | ${g.length} | ${percent(s.correct, g.length)} | ${rate(s.humansAsMachine)} | ${rate(s.machinesAsHuman)} | ${s.beeps[1] ? `${s.beeps[0]}/${s.beeps[1]}` : '-'} |`,
     );
   }
   return lines.join('\n');
@@ -117,17 +127,15 @@ function timing(): string {
     }),
     `| LV after the end of the callee's first utterance, ms | ${ms(quantile(afterUtterance, 0.5))} | ${ms(quantile(afterUtterance, 0.9))} | ${afterUtterance.length} |`,
     `| abs(BP - end of the last beep), ms | ${ms(quantile(beepErr, 0.5))} | ${ms(quantile(beepErr, 0.9))} | ${beepErr.length} |`,
-    `| AM decided before the beep ended | ${pct(early.length, amBeforeBeepEnd.length)} | | ${amBeforeBeepEnd.length} |`,
+    `| AM decided before the beep ended | ${percent(early.length, amBeforeBeepEnd.length)} | | ${amBeforeBeepEnd.length} |`,
   ].join('\n');
 }
 
-const lv = rows.filter((x) => x.r.expected === 'LV');
-const am = rows.filter((x) => x.r.expected === 'AM');
-const withBeep = rows.filter((x) => (x.m.beeps ?? []).length > 0);
-const falseBeeps = lv.filter((x) => x.r.events.some((e) => e.code === 'BP')).length;
+const all = tally(rows);
+const [hm, lvN] = all.humansAsMachine;
 process.stdout.write(
   [
-    `${rows.length} calls: correct ${pct(rows.filter((x) => x.r.correct).length, rows.length)}, humans called machine ${pct(lv.filter((x) => x.r.got === 'AM').length, lv.length)} (${lv.filter((x) => x.r.got === 'AM').length}/${lv.length}), machines called human ${pct(am.filter((x) => x.r.got === 'LV').length, am.length)}, beep recall ${pct(withBeep.filter(beepHit).length, withBeep.length)}, false beeps on live calls ${pct(falseBeeps, lv.length)}`,
+    `${rows.length} calls: correct ${percent(all.correct, rows.length)}, humans called machine ${percent(hm, lvN)} (${hm}/${lvN}), machines called human ${percent(...all.machinesAsHuman)}, beep recall ${percent(...all.beeps)}, false beeps on live calls ${percent(...all.falseBeeps)}`,
     '',
     confusion(),
     '',
