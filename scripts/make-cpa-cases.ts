@@ -125,8 +125,8 @@ class Track {
     }
     return [Math.round(start), Math.round(this.ms)];
   }
-  /** Other voices talking in the room behind the callee, for `babble` noise. */
-  babble: Float64Array | undefined;
+  /** A recorded room under the noise (babble, music, an office), looped; unit RMS. */
+  bed: Float64Array | undefined;
   /**
    * Background noise `snrDb` under the RMS of the active signal (samples above -50 dBFS, as the dev
    * corpus defines SNR), then a mu-law round trip as the line does.
@@ -150,8 +150,8 @@ class Track {
         // unit RMS: a leaky integrator of white noise (RMS 0.2/sqrt(1-0.98^2) * 1/sqrt(3))
         brown = 0.98 * brown + 0.2 * (rand() * 2 - 1);
         n = brown * 1.73;
-      } else if ((kind === 'babble' || kind === 'music' || kind === 'office') && this.babble) {
-        n = this.babble[i % this.babble.length]!;
+      } else if ((kind === 'babble' || kind === 'music' || kind === 'office') && this.bed) {
+        n = this.bed[i % this.bed.length]!;
       } else if (kind === 'car') {
         // engine and road: a low rumble (brown noise, heavier) with the engine's firing harmonics, slowly varying
         brown = 0.995 * brown + 0.2 * (rand() * 2 - 1);
@@ -272,13 +272,13 @@ for (const cls of CLASSES) {
     if (talent) {
       // the independent corpus's range: 3-28 dB, every noise
       snr = pick([3, 5, 8, 10, 12, 15, 20, 25, 28]);
-      if (noise === 'babble') t.babble = realBabble(talent.name);
-      else if (noise === 'music') t.babble = musicBed();
-      else if (noise === 'office') t.babble = office(talent.name);
+      if (noise === 'babble') t.bed = realBabble(talent.name);
+      else if (noise === 'music') t.bed = musicBed();
+      else if (noise === 'office') t.bed = office(talent.name);
     } else if (noise === 'babble') {
-      t.babble = babble();
+      t.bed = babble();
       snr = pick([25, 20, 15, 12, 10]);
-    } else if (noise === 'office') t.babble = office(lang);
+    } else if (noise === 'office') t.bed = office(lang);
     const utterances: { start_ms: number; end_ms: number; text: string }[] = [];
     const beeps: { start_ms: number; end_ms: number; freq_hz: number; shape?: string; decay_db?: number }[] = [];
     const tones: { kind: string; start_ms: number; end_ms: number }[] = [];
