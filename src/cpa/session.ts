@@ -71,13 +71,18 @@ const BEEP_QUIET_AFTER_MS = 350;
 // ... unless it is this far under the beep (the room behind a machine); LEVEL_HOPS frames (~1.3 s) remembered.
 const BEEP_OVER_ROOM_DB = 8;
 const LEVEL_HOPS = 80;
-// A record tone comes at about the greeting's level (a few dB under it); a tone this far under the loudest the line has
-// been is the room behind the callee.
-const TONE_UNDER_LINE_DB = 18;
+// A record tone comes at about the greeting's level (a few dB under its loudest); a tone this far under the loudest the
+// line has been is the room behind the callee (music, held vowels).
+const TONE_UNDER_LINE_DB = 12;
 // A person called a machine is the expensive error: on a busy line AM waits (measured on the dev corpus: 2.5 s
 // catches as many people as 4 s).
 const BUSY_LINE_DB = 12;
 const BUSY_DEFER_MS = 2500;
+// A room's level between its sounds stays within this of the line's floor (a pause-less greeting's does not).
+const ROOM_OVER_FLOOR_DB = 20;
+// Someone spoke, and for this long nothing stood out of the room (no utterance going on, no ringing): the callee
+// spoke and waits, their voice lost in the room (a machine's greeting stands out of it).
+const ROOM_ONLY_LV_MS = 2000;
 // Silence means no voice and no tone for this long.
 const QUIET_FOR_SILENCE_MS = 500;
 // A first utterance shorter than this is a greeting ("hello?", "yes, Smith speaking"): people then wait for an answer,
@@ -235,12 +240,25 @@ export class CpaSession {
       if (!this.decision) {
         const t = this.timeMs;
         if (this.speechStartMs >= 0) {
-          // Speech still going or just ended when the audio stopped: judge what we heard.
+          // Speech still going or just ended when the audio stopped: judge what we heard. Voice past maxtime while
+          // AM was waiting on a busy line is not the strong evidence AM needs (the room may be what went on).
           const voiced = this.lastVoiceMs - this.speechStartMs;
+          // (a room: its level between sounds near the line's floor; a greeting cut off with no pause stands far over it)
+          const quiet = this.roomQuietDb();
+          const waiting =
+            this.busySinceMs >= 0 &&
+            t - this.busySinceMs < BUSY_DEFER_MS &&
+            quiet !== undefined &&
+            quiet - this.floorDb < ROOM_OVER_FLOOR_DB;
+          const am = voiced >= this.params.maxtime && !waiting;
           this.decide(
-            voiced >= this.params.maxtime ? 'AM' : 'LV',
+            am ? 'AM' : 'LV',
             t,
-            voiced >= this.params.maxtime ? 'voice longer than maxtime' : 'audio ended after a short utterance',
+            am
+              ? 'voice longer than maxtime'
+              : waiting
+                ? 'audio ended while the voice past maxtime could still be the room'
+                : 'audio ended after a short utterance',
           );
         } else {
           this.decide(t >= this.params.total_timeout ? 'TO' : 'unknown', t, 'audio ended before a decision');
@@ -571,6 +589,14 @@ export class CpaSession {
           !this.pendingBeep
         ) {
           this.decide('LV', nowMs, 'silence: nobody spoke within amd_time_limit');
+        } else if (
+          this.firstSpokeMs >= 0 &&
+          !ringing &&
+          !this.pendingBeep &&
+          // (from the end of a ringing phase: nobody had answered before it)
+          nowMs - Math.max(this.lastVoiceMs, this.ringingAtMs >= 0 ? this.ringingAtMs + RINGING_MS : -1) >= ROOM_ONLY_LV_MS
+        ) {
+          this.decide('LV', nowMs, 'voice heard, then nothing that stood out of the room');
         }
         return;
       }

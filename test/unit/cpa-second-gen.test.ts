@@ -346,3 +346,51 @@ describe('a loud beep after a greeting with no pause (fourth round)', () => {
     expect(evs.map((e) => e.at_ms)).toEqual([...evs.map((e) => e.at_ms)].sort((x, y) => x - y));
   });
 });
+
+describe('a person lost in the room (fifth round)', () => {
+  const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
+  const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) => {
+    const o = Math.round(fromMs * 8);
+    for (let i = 0; i < pcm.length && o + i < into.length; i++) into[o + i] = into[o + i]! + pcm[i]!;
+    return into;
+  };
+
+  test('a hello, then notes of the music behind the callee (16 dB under it, one after another): LV soon after the hello (they do not hold the silence off as a beep would)', () => {
+    const x = at(new Signal().speech(600, -18).pcm(), 600, Float64Array.from(new Signal().silence(9000).noise(-60).pcm()));
+    // notes of 300 ms back to back, each a steady pitch of a scale (no voice between them)
+    for (let t = 1400, k = 0; t < 8800; t += 300, k++) at(new Signal().tone(300, [262 * 2 ** (((k * 7) % 12) / 12)], -40).pcm(), t, x);
+    const d = run(
+      new CpaSession(),
+      Int16Array.from(x, (v) => Math.round(v)),
+    ).find((e) => e.decision)!;
+    expect(d.result).toBe('LV');
+    expect(d.at_ms).toBeLessThan(1200 + 1400);
+  });
+
+  test('guard: a beep 6 dB under the greeting still holds the silence off (greeting, 400 ms, 1 s beep): AM and BP at its end, not LV in it', () => {
+    const sig = new Signal().silence(300).speech(2000, -18).silence(400).noise(-60);
+    const end = sig.beep(1000, 1000, -30).ms;
+    const evs = run(new CpaSession(), sig.silence(3000).pcm());
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('AM');
+    expect(d.at_ms).toBeLessThanOrEqual(end);
+    expect(evs.some((e) => e.result === 'BP' && Math.abs(e.at_ms - end) <= 60)).toBe(true);
+  });
+
+  test('a hello over babble, then nothing that stands out of the room for 2 s: LV then, not undecided until the audio ends', () => {
+    const evs = run(new CpaSession(), fixture('person-hello-babble-15db.wav'));
+    const d = evs.find((e) => e.decision)!;
+    expect(d.result).toBe('LV');
+    expect(d.at_ms).toBeLessThan(2001 + 2500);
+  });
+
+  test('the recording ends while AM at maxtime still waits on a busy line: LV (weak evidence is not AM)', () => {
+    const evs = run(new CpaSession(), fixture('person-hello-babble-3db-short-recording.wav'));
+    expect(decision(evs)).toBe('LV');
+  });
+
+  test('guard: a clean greeting cut off past maxtime is AM at the end of the audio', () => {
+    const evs = run(new CpaSession(), new Signal().silence(300).speech(4000, -18).noise(-60).pcm());
+    expect(decision(evs)).toBe('AM');
+  });
+});
