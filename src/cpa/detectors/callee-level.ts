@@ -48,6 +48,8 @@ export class CalleeLevel {
   reset(): void {
     this.loudDb = -120;
     this.lastLoudMs = -1;
+    this.sinceLoudDb = -120;
+    this.softSinceMs = -1;
   }
 
   /** The callee's loudest (smoothed) level in this utterance; -120 before it. */
