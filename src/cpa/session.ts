@@ -240,26 +240,24 @@ export class CpaSession {
       if (!this.decision) {
         const t = this.timeMs;
         if (this.speechStartMs >= 0) {
-          // Speech still going or just ended when the audio stopped: judge what we heard. Voice past maxtime while
-          // AM was waiting on a busy line is not the strong evidence AM needs (the room may be what went on).
-          const voiced = this.lastVoiceMs - this.speechStartMs;
-          // (a room: its level between sounds near the line's floor; a greeting cut off with no pause stands far over it)
+          // Speech still going or just ended when the audio stopped: judge what we heard. Voice past maxtime while AM
+          // waited on a busy line is not the strong evidence AM needs: the room may be what went on. (A room's level
+          // between its sounds is near the line's floor; a greeting cut off with no pause stands far over it.)
+          const long = this.lastVoiceMs - this.speechStartMs >= this.params.maxtime;
           const quiet = this.roomQuietDb();
-          const waiting =
+          const weak =
+            long &&
             this.busySinceMs >= 0 &&
             t - this.busySinceMs < BUSY_DEFER_MS &&
             quiet !== undefined &&
             quiet - this.floorDb < ROOM_OVER_FLOOR_DB;
-          const am = voiced >= this.params.maxtime && !waiting;
-          this.decide(
-            am ? 'AM' : 'LV',
-            t,
-            am
-              ? 'voice longer than maxtime'
-              : waiting
-                ? 'audio ended while the voice past maxtime could still be the room'
-                : 'audio ended after a short utterance',
-          );
+          if (long && !weak) this.decide('AM', t, 'voice longer than maxtime');
+          else
+            this.decide(
+              'LV',
+              t,
+              weak ? 'audio ended while the voice past maxtime could still be the room' : 'audio ended after a short utterance',
+            );
         } else {
           this.decide(t >= this.params.total_timeout ? 'TO' : 'unknown', t, 'audio ended before a decision');
         }
