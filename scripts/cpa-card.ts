@@ -51,6 +51,8 @@ for (let i = 0; i < args.length; i += 2) {
 // quantiles as the reference scorer and `cpa eval` take them
 const percent = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} %` : '-');
 const ms = (x: number | null) => (x === null ? '-' : `${Math.round(x)}`);
+/** "4.9 % (7/144)", or "-" when there is nothing to count. */
+const rate = ([n, d]: [number, number]) => (d ? `${percent(n, d)} (${n}/${d})` : '-');
 const snrBand = (db: number | undefined) =>
   db === undefined ? '?' : db <= 5 ? '3-5 dB' : db <= 10 ? '6-10 dB' : db <= 15 ? '11-15 dB' : db <= 20 ? '16-20 dB' : '21-40 dB';
 const beepHit = ({ m, r }: Row) => {
@@ -85,7 +87,6 @@ function table(title: string, key: (row: Row) => string): string {
   ];
   for (const [k, g] of [...groups].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))) {
     const s = tally(g);
-    const rate = ([n, d]: [number, number]) => (d ? `${percent(n, d)} (${n}/${d})` : '-');
     lines.push(
       `| ${k} | ${g.length} | ${percent(s.correct, g.length)} | ${rate(s.humansAsMachine)} | ${rate(s.machinesAsHuman)} | ${s.beeps[1] ? `${s.beeps[0]}/${s.beeps[1]}` : '-'} |`,
     );
@@ -132,10 +133,9 @@ function timing(): string {
 }
 
 const all = tally(rows);
-const [hm, lvN] = all.humansAsMachine;
 process.stdout.write(
   [
-    `${rows.length} calls: correct ${percent(all.correct, rows.length)}, humans called machine ${percent(hm, lvN)} (${hm}/${lvN}), machines called human ${percent(...all.machinesAsHuman)}, beep recall ${percent(...all.beeps)}, false beeps on live calls ${percent(...all.falseBeeps)}`,
+    `${rows.length} calls: correct ${percent(all.correct, rows.length)}, humans called machine ${rate(all.humansAsMachine)}, machines called human ${percent(...all.machinesAsHuman)}, beep recall ${percent(...all.beeps)}, false beeps on live calls ${percent(...all.falseBeeps)}`,
     '',
     confusion(),
     '',

@@ -245,12 +245,7 @@ export class CpaSession {
           // between its sounds is near the line's floor; a greeting cut off with no pause stands far over it.)
           const long = this.lastVoiceMs - this.speechStartMs >= this.params.maxtime;
           const quiet = this.roomQuietDb();
-          const weak =
-            long &&
-            this.busySinceMs >= 0 &&
-            t - this.busySinceMs < BUSY_DEFER_MS &&
-            quiet !== undefined &&
-            quiet - this.floorDb < ROOM_OVER_FLOOR_DB;
+          const weak = long && this.busyWaitRunning(t) && quiet !== undefined && quiet - this.floorDb < ROOM_OVER_FLOOR_DB;
           if (long && !weak) this.decide('AM', t, 'voice longer than maxtime');
           else
             this.decide(
@@ -471,9 +466,14 @@ export class CpaSession {
     return callee;
   }
 
+  /** When the ringing phase ends (RINGING_MS after its last ringback frame); -1: no ringing phase. */
+  private ringingEndMs(): number {
+    return this.ringingAtMs >= 0 ? this.ringingAtMs + RINGING_MS : -1;
+  }
+
   /** Ringback was heard less than RINGING_MS ago in a ringing phase: nobody has answered yet. */
   private ringingAt(nowMs: number): boolean {
-    return this.ringingAtMs >= 0 && nowMs - this.ringingAtMs < RINGING_MS;
+    return nowMs < this.ringingEndMs();
   }
 
   /** What was taken for the start of the callee's utterance was not them (the room, ringback). */
@@ -496,7 +496,12 @@ export class CpaSession {
       if (quiet === undefined || this.callee.loudestDb - quiet >= BUSY_LINE_DB) return false;
       this.busySinceMs = nowMs;
     }
-    return nowMs - this.busySinceMs < BUSY_DEFER_MS;
+    return this.busyWaitRunning(nowMs);
+  }
+
+  /** AM at maxtime is waiting on a busy line (started by busyLineDefers, for BUSY_DEFER_MS). */
+  private busyWaitRunning(nowMs: number): boolean {
+    return this.busySinceMs >= 0 && nowMs - this.busySinceMs < BUSY_DEFER_MS;
   }
 
   /** The room's level if it is busy (people talking), else undefined. */
@@ -592,7 +597,7 @@ export class CpaSession {
           !ringing &&
           !this.pendingBeep &&
           // (from the end of a ringing phase: nobody had answered before it)
-          nowMs - Math.max(this.lastVoiceMs, this.ringingAtMs >= 0 ? this.ringingAtMs + RINGING_MS : -1) >= ROOM_ONLY_LV_MS
+          nowMs - Math.max(this.lastVoiceMs, this.ringingEndMs()) >= ROOM_ONLY_LV_MS
         ) {
           this.decide('LV', nowMs, 'voice heard, then nothing that stood out of the room');
         }

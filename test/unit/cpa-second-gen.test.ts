@@ -7,6 +7,17 @@ import { Signal, run } from '../../scripts/lib/signals';
 const decision = (evs: { result: string; decision?: unknown }[]) => evs.find((e) => e.decision)?.result;
 const codes = (evs: { result: string }[]) => evs.map((e) => e.result);
 const greeting = () => new Signal().silence(500).speech(3000).silence(700).speech(3500).silence(500);
+/** Adds `pcm` into `into` from `fromMs` on (a sound over a line). */
+const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) => {
+  const o = Math.round(fromMs * 8);
+  for (let i = 0; i < pcm.length && o + i < into.length; i++) into[o + i] = into[o + i]! + pcm[i]!;
+  return into;
+};
+/** A quiet line (noise at -60 dBFS) `ms` long, to add sounds into. */
+const line = (ms: number) => Float64Array.from(new Signal().silence(ms).noise(-60).pcm());
+const toPcm = (x: Float64Array) => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v))));
+/** A real-voice dev call kept as a fixture (test/fixtures/cpa/README.md). */
+const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
 
 describe('beeps as real machines make them', () => {
   test.each([
@@ -235,13 +246,6 @@ describe('tones that are not the machine`s (fourth round)', () => {
       return a * Math.sin(2 * Math.PI * hz * t - ((depth * hz) / 5) * Math.cos(2 * Math.PI * 5 * t));
     });
   };
-  const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) => {
-    const o = Math.round(fromMs * 8);
-    for (let i = 0; i < pcm.length && o + i < into.length; i++) into[o + i] = into[o + i]! + pcm[i]!;
-    return into;
-  };
-  const line = (ms: number) => Float64Array.from(new Signal().silence(ms).noise(-60).pcm());
-  const toPcm = (x: Float64Array) => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v))));
 
   test.each([
     ['a hello', () => new Signal().speech(600, -18), 600],
@@ -303,7 +307,6 @@ describe('tones that are not the machine`s (fourth round)', () => {
 
 describe('a busy line: AM at maxtime waits for the room to show itself (fourth round, real recorded voices)', () => {
   // Real dev-corpus calls (test/fixtures/cpa/README.md): the rule is about how a room of real voices fluctuates.
-  const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
 
   test('a person`s 2.2 s first sentence over babble 5 dB under it is LV (the babble going on past maxtime is not a greeting)', () => {
     const evs = run(new CpaSession(), fixture('person-long-sentence-babble-5db.wav'));
@@ -348,21 +351,11 @@ describe('a loud beep after a greeting with no pause (fourth round)', () => {
 });
 
 describe('a person lost in the room (fifth round)', () => {
-  const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
-  const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) => {
-    const o = Math.round(fromMs * 8);
-    for (let i = 0; i < pcm.length && o + i < into.length; i++) into[o + i] = into[o + i]! + pcm[i]!;
-    return into;
-  };
-
   test('a hello, then notes of the music behind the callee (16 dB under it, one after another): LV soon after the hello (they do not hold the silence off as a beep would)', () => {
-    const x = at(new Signal().speech(600, -18).pcm(), 600, Float64Array.from(new Signal().silence(9000).noise(-60).pcm()));
+    const x = at(new Signal().speech(600, -18).pcm(), 600, line(9000));
     // notes of 300 ms back to back, each a steady pitch of a scale (no voice between them)
     for (let t = 1400, k = 0; t < 8800; t += 300, k++) at(new Signal().tone(300, [262 * 2 ** (((k * 7) % 12) / 12)], -40).pcm(), t, x);
-    const d = run(
-      new CpaSession(),
-      Int16Array.from(x, (v) => Math.round(v)),
-    ).find((e) => e.decision)!;
+    const d = run(new CpaSession(), toPcm(x)).find((e) => e.decision)!;
     expect(d.result).toBe('LV');
     expect(d.at_ms).toBeLessThan(1200 + 1400);
   });
