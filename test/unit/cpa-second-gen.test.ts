@@ -57,6 +57,24 @@ describe('tones at the edges', () => {
     expect(decision(evs)).toBe('SIT');
     expect(codes(evs)).not.toContain('BP');
   });
+
+  // A late tap (the audio starts after the answer) hears what is left of a SIT played right at the answer.
+  test.each([
+    ['the first tone cut to 100 ms', 100, 274],
+    ['the first tone missed, the second cut to 120 ms', 0, 120],
+  ])('the audio begins inside a SIT (%s), then the intercept message: SIT, not AM', (_n, first, second) => {
+    const sig = new Signal();
+    if (first) sig.tone(first, [913.8], -20);
+    sig.tone(second, [1370.6], -20).tone(380, [1776.7], -20).silence(200).speech(4000, -20).silence(1500);
+    expect(decision(run(new CpaSession(), sig.noise(-55).pcm()))).toBe('SIT');
+  });
+
+  test('guard: the last two SIT tones heard in the middle of a call are not a SIT', () => {
+    const sig = new Signal().silence(300).speech(1500, -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
+    const evs = run(new CpaSession(), sig.silence(200).speech(3000, -20).silence(1500).noise(-55).pcm());
+    expect(decision(evs)).not.toBe('SIT');
+    expect(codes(evs)).not.toContain('SIT');
+  });
 });
 
 describe('ringback after the answer (false answer supervision)', () => {

@@ -29,17 +29,30 @@ const SIT_BANDS: [number, number][] = [
   [1720, 1860],
 ];
 
+/** A tone starting this early was already sounding when the audio began (a tap that started late). */
+export const CLIPPED_START_MS = 64;
+
+/**
+ * The last tones heard end a SIT: three in rising bands, or, when the audio began during the SIT (a late tap),
+ * what was left of it: its first tone cut short, or only its last two.
+ */
 export function isSitSequence(segs: ToneSegment[]): boolean {
-  if (segs.length < 3) return false;
-  const s = segs.slice(-3);
-  for (let i = 0; i < 3; i++) {
-    const seg = s[i]!;
-    const [lo, hi] = SIT_BANDS[i]!;
+  const three = segs.slice(-3);
+  const two = segs.slice(-2);
+  return (
+    (three.length === 3 && isSitTail(three, three[0]!.startMs <= CLIPPED_START_MS)) ||
+    (two.length === 2 && two[0]!.startMs <= CLIPPED_START_MS && isSitTail(two, true))
+  );
+}
+
+/** These tones are the last tones of a SIT, back to back (the first one cut short by the audio's start if `clipped`). */
+function isSitTail(s: ToneSegment[], clipped: boolean): boolean {
+  return s.every((seg, i) => {
+    const [lo, hi] = SIT_BANDS[SIT_BANDS.length - s.length + i]!;
     const dur = seg.endMs - seg.startMs;
-    if (seg.freqHz < lo || seg.freqHz > hi || dur < 150 || dur > 500) return false;
-    if (i > 0 && seg.startMs - s[i - 1]!.endMs > 120) return false;
-  }
-  return true;
+    const gapOk = i === 0 || seg.startMs - s[i - 1]!.endMs <= 120;
+    return seg.freqHz >= lo && seg.freqHz <= hi && dur >= (i === 0 && clipped ? 0 : 150) && dur <= 500 && gapOk;
+  });
 }
 
 /** Could this tone belong to a SIT sequence (so it must not be reported as a beep on its own yet)? */
