@@ -127,6 +127,11 @@ export class CpaSession {
   /** Last frame of a tone that held for ESTABLISHED_TONE_MS: a tone is not the silence that ends an utterance. */
   private lastToneMs = -1;
   private lastZeroHop = -1e9;
+  /**
+   * Where the first sound began (-1: none yet). A tap that started late fills the time before its first packet
+   * with digital silence, so a tone right after it may have begun before the audio did.
+   */
+  private firstSoundMs = -1;
   /** Times of the last voiced frames, newest last (to undo voice that turned out to be a DTMF key). */
   private readonly voiceHistory = new Float64Array(16).fill(-1);
   // stationarity of the band energy (line noise is steady, speech is not)
@@ -295,6 +300,7 @@ export class CpaSession {
     const nowMs = this.timeMs;
     const hopRms = Math.sqrt(this.hopEnergy / HOP);
     if (hopRms < 1) this.lastZeroHop = this.hop;
+    else if (this.firstSoundMs < 0) this.firstSoundMs = nowMs - MS_PER_HOP;
     // Cheap gate: a frame no louder than the quietest recent ones, with no tone going on, skips the
     // spectrum (most of a call is quiet). Every fourth frame is analysed anyway, so weak tones and a
     // changing line are still seen.
@@ -678,9 +684,12 @@ export class CpaSession {
 
   private onSegment(seg: ToneSegment): void {
     this.segments.push(seg);
-    if (this.segments.length > 4) this.segments.shift();
+    // (a SIT is three tones; each may come in two parts, broken by a lost packet)
+    if (this.segments.length > 8) this.segments.shift();
     const dur = seg.endMs - seg.startMs;
-    if (isSitSequence(this.segments)) {
+    if (isSitSequence(this.segments, Math.max(0, this.firstSoundMs))) {
+      // Its tones make one SIT: the rest of a tone broken by a lost packet is not another.
+      this.segments.length = 0;
       this.pendingBeep = undefined;
       if (!this.decision) this.decide('SIT', round(seg.endMs), 'special information tones', { freq_hz: round(seg.freqHz) });
       else this.emit({ result: 'SIT', at_ms: round(seg.endMs), freq_hz: round(seg.freqHz) });

@@ -1,8 +1,11 @@
 // Live calls through the sandbox Asterisk: the callee's audio is tapped (snoop -> externalMedia RTP) into
 // the CPA engine, and the call acts on what it hears. Far ends are the fake PSTN (dialplan/fake-pstn.conf).
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { parseWav } from '../../src/media';
+import { analyseFile } from '../../src/cpa/eval/analyse-file';
 import { waitForClosedWav } from '../../src/recordings';
 import type { CallSummary } from '../../src/ari';
 import { ariGet, ensureSandbox, expectNoLeftovers, waitFor } from '../support/sandbox';
@@ -59,45 +62,75 @@ test('live person, answering machine, fax and SIT: each call is classified and h
   for (const r of calls) expect(r.successful + r.failed).toBe(1);
 
   const live = await endedFor('4175551234');
-  expect(live.cpaResult).toBe('LV');
+  await expectHeard(live, 'LV');
   expect(live.cpaEvents.filter((e) => e.result === 'BP')).toEqual([]);
   expect(liveVar).toBe('LV');
   expect(seen.some((e) => e.uniqueid === live.uniqueid && e.event.result === 'LV')).toBe(true);
 
   const machine = await endedFor('4175552000');
-  expect(machine.cpaResult).toBe('AM');
+  await expectHeard(machine, 'AM');
   const answer = await globalVar('FAKE_4175552000_ANSWER');
   const beepEnd = await globalVar('FAKE_4175552000_BEEP_END');
   const truthMs = (beepEnd - answer) * 1000;
   const bp = machine.cpaEvents.find((e) => e.result === 'BP');
   expect(bp).toBeDefined();
-  expect(Math.abs(bp!.at_ms - truthMs)).toBeLessThanOrEqual(100);
+  const late = Math.round(bp!.at_ms - truthMs);
+  expect(Math.abs(late) <= 100 ? 'on time' : `BP ${late} ms after the beep's end (tap lag ${machine.tapLagMs} ms)`).toBe('on time');
   expect(machine.cause).toBe('CPA: voicemail message dropped');
-  await checkDropHeard(machine, truthMs);
+  await checkDropHeard(machine);
 
   const fax = await endedFor('4175553000');
-  expect(fax.cpaResult).toBe('FX');
-  expect(fax.cause).toBe('CPA: FX, callee hung up');
+  await expectHeard(fax, 'FX', 'CPA: FX, callee hung up');
   const sit = await endedFor('4175554000');
-  expect(sit.cpaResult).toBe('SIT');
-  expect(sit.cause).toBe('CPA: SIT, callee hung up');
+  await expectHeard(sit, 'SIT', 'CPA: SIT, callee hung up');
   // Hung up on the result, long before the caller's 15 s.
   for (const c of [fax, sit]) expect(c.endedAt.getTime() - c.answeredAt!.getTime()).toBeLessThan(6000);
   await expectNoLeftovers();
 }, 120_000);
 
-/** The voicemail-drop message is in the recording right after the beep (the bridge heard it). */
-async function checkDropHeard(call: CallSummary, beepEndMs: number): Promise<void> {
+/**
+ * The call's CPA result (and the cause it ended with). When it is not the one expected, the failure shows why: the
+ * engine's events, the tap's lag, and a copy of the recording kept outside the service's temporary directory
+ * (which goes with the service) to run `cpa analyze` on.
+ */
+async function expectHeard(call: CallSummary, result: string, cause?: string): Promise<void> {
+  if (call.cpaResult === result && (cause === undefined || call.cause === cause)) return;
+  let kept: string | undefined;
+  if (call.recordingFile) {
+    const file = svc.localRecording(call.recordingFile);
+    kept = join(tmpdir(), `cpa-tap-${call.dnis}-${call.uniqueid}.wav`);
+    await waitForClosedWav(file, 20_000).then(
+      () => copyFileSync(file, kept!),
+      () => (kept = undefined),
+    );
+  }
+  const got = { result: call.cpaResult, cause: call.cause, tapLagMs: call.tapLagMs, events: call.cpaEvents, recording: kept };
+  expect(JSON.stringify(got, null, 1)).toBe(`${result} ${cause ?? ''}`);
+}
+
+/**
+ * The voicemail-drop message is in the recording right after the beep (the bridge heard it). The beep is found in
+ * the recording itself (the ARI events' wall-clock stamps place it there only as well as the machine's load
+ * allows): the engine's BP, then where the level falls away from the beep's (a recording made under load can
+ * stretch a tone by a frame or two, which the engine's end of the tone does not follow).
+ */
+async function checkDropHeard(call: CallSummary): Promise<void> {
   const file = svc.localRecording(call.recordingFile!);
   await waitForClosedWav(file, 20_000);
+  const bp = analyseFile(file, {}).find((e) => e.result === 'BP');
+  expect(bp).toBeDefined();
   const wav = parseWav(readFileSync(file));
-  // The recording starts when the caller was answered; the beep ended beepEndMs after the callee answered.
-  const beepInRecording = call.answeredAt!.getTime() - call.startedAt.getTime() + beepEndMs;
-  const rms = windowRms(wav.samples, wav.sampleRate, 50);
-  const at = (ms: number) => Math.floor(ms / 50);
-  const quiet = Math.max(...rms.slice(at(beepInRecording + 50), at(beepInRecording + 300)));
-  const message = Math.max(...rms.slice(at(beepInRecording + 400), at(beepInRecording + 2500)));
-  expect(20 * Math.log10(message / Math.max(quiet, 1))).toBeGreaterThan(20);
+  const rms = windowRms(wav.samples, wav.sampleRate, 10);
+  const i = Math.floor(bp!.at_ms / 10);
+  const beepLevel = Math.max(...rms.slice(i - 20, i));
+  let end = i - 10;
+  while (end < rms.length && rms[end]! > beepLevel / 10) end++;
+  const quiet = Math.max(...rms.slice(end, end + 25));
+  const message = Math.max(...rms.slice(end + 30, end + 250));
+  const overQuietDb = 20 * Math.log10(message / Math.max(quiet, 1));
+  expect(overQuietDb > 20 ? 'heard' : `${overQuietDb.toFixed(1)} dB over the quiet after the beep (which ended ${end * 10} ms in)`).toBe(
+    'heard',
+  );
 }
 
 test('50 concurrent tapped calls: every call analysed and cleaned up', async () => {

@@ -69,6 +69,49 @@ describe('tones at the edges', () => {
     expect(decision(run(new CpaSession(), sig.noise(-55).pcm()))).toBe('SIT');
   });
 
+  // A live tap that starts late fills what it missed with digital silence (the engine's times stay the answer's):
+  // the SIT of dialplan/fake-pstn.conf (200 ms after the answer), heard from 400 ms on.
+  test('a tap 400 ms late, inside a SIT: digital silence, the first tone missed, the second cut: SIT, not AM', () => {
+    const rest = new Signal().tone(122, [1370.6], -20).tone(380, [1776.7], -20).silence(1000).speech(4000, -20).silence(1500);
+    const heard = rest.noise(-55).pcm();
+    const pcm = new Int16Array(400 * 8 + heard.length);
+    pcm.set(heard, 400 * 8);
+    expect(decision(run(new CpaSession(), pcm))).toBe('SIT');
+  });
+
+  // A packet lost on the way (the receiver fills it with silence) or played twice breaks a tone in two, with a blip
+  // of smeared pitch between the parts; seen on the sandbox as a SIT classified AM.
+  test.each([
+    ['a lost packet (20 ms of silence) in its first tone', 100, 'lost'],
+    ['a lost packet in its second tone', 420, 'lost'],
+    ['a packet played twice in its second tone', 340, 'twice'],
+    ['a lost packet in its third tone', 680, 'lost'],
+  ])('a SIT with %s, then the intercept message: SIT', (_n, atMs, glitch) => {
+    const sig = new Signal().silence(200).tone(274, [913.8], -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
+    const pcm = sig.silence(1000).speech(4000, -20).silence(1500).noise(-55).pcm();
+    const i = (200 + Number(atMs)) * 8;
+    let out: Int16Array;
+    if (glitch === 'lost') {
+      out = Int16Array.from(pcm);
+      out.fill(0, i, i + 160);
+    } else {
+      out = new Int16Array(pcm.length + 160);
+      out.set(pcm.subarray(0, i + 160));
+      out.set(pcm.subarray(i), i + 160);
+    }
+    const evs = run(new CpaSession(), out);
+    expect(decision(evs)).toBe('SIT');
+    // one SIT: the second part of a broken tone, or a blip after it, is not another
+    expect(codes(evs).filter((c) => c === 'SIT')).toHaveLength(1);
+  });
+
+  test('a SIT followed by blips of pitch (a voice\'s first frames) is reported once', () => {
+    const sig = new Signal().silence(200).tone(274, [913.8], -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
+    for (let i = 0; i < 3; i++) sig.silence(100).tone(30, [400 + 40 * i], -20);
+    const evs = run(new CpaSession(), sig.silence(300).speech(3000, -20).silence(1500).noise(-55).pcm());
+    expect(codes(evs).filter((c) => c === 'SIT')).toEqual(['SIT']);
+  });
+
   test('guard: the last two SIT tones heard in the middle of a call are not a SIT', () => {
     const sig = new Signal().silence(300).speech(1500, -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
     const evs = run(new CpaSession(), sig.silence(200).speech(3000, -20).silence(1500).noise(-55).pcm());

@@ -29,24 +29,46 @@ const SIT_BANDS: [number, number][] = [
   [1720, 1860],
 ];
 
-/** A tone starting this early was already sounding when the audio began (a tap that started late). */
+/** A tone starting this soon after the first sound was already sounding when the audio began (a tap that started late). */
 export const CLIPPED_START_MS = 64;
+
+// A lost packet (filled with silence) or a repeated one breaks a tone in two, with a blip of smeared pitch
+// between the parts at times: parts of one pitch this close together are one tone when a SIT is judged, and a
+// blip of BLIP_FRAMES or fewer is no tone of its own.
+const MAX_GLITCH_GAP_MS = 70;
+const BLIP_FRAMES = 2;
 
 /**
  * The last tones heard end a SIT: three in rising bands, or, when the audio began during the SIT (a late tap),
- * what was left of it: its first tone cut short, or only its last two.
+ * what was left of it: its first tone cut short, or only its last two. `soundFromMs`: where the first sound
+ * began (a late tap's audio starts with the digital silence that stands for what it missed).
  */
-export function isSitSequence(segs: ToneSegment[]): boolean {
-  const three = segs.slice(-3);
-  const two = segs.slice(-2);
-  return (
-    (three.length === 3 && isSitTail(three, three[0]!.startMs <= CLIPPED_START_MS)) ||
-    (two.length === 2 && two[0]!.startMs <= CLIPPED_START_MS && isSitTail(two, true))
-  );
+export function isSitSequence(segs: ToneSegment[], soundFromMs = 0): boolean {
+  // (judged as a tone ends: a blip ending is no SIT's last tone ending)
+  if (!segs.length || segs[segs.length - 1]!.frames <= BLIP_FRAMES) return false;
+  const tones = joinGlitches(segs);
+  const three = tones.slice(-3);
+  const two = tones.slice(-2);
+  const clipped = (s: Span) => s.startMs <= soundFromMs + CLIPPED_START_MS;
+  return (three.length === 3 && isSitTail(three, clipped(three[0]!))) || (two.length === 2 && clipped(two[0]!) && isSitTail(two, true));
+}
+
+type Span = Pick<ToneSegment, 'freqHz' | 'startMs' | 'endMs'>;
+
+function joinGlitches(segs: ToneSegment[]): Span[] {
+  const out: Span[] = [];
+  for (const seg of segs) {
+    if (seg.frames <= BLIP_FRAMES) continue;
+    const last = out[out.length - 1];
+    if (last && seg.startMs - last.endMs <= MAX_GLITCH_GAP_MS && Math.abs(seg.freqHz - last.freqHz) <= 0.02 * last.freqHz)
+      last.endMs = seg.endMs;
+    else out.push({ freqHz: seg.freqHz, startMs: seg.startMs, endMs: seg.endMs });
+  }
+  return out;
 }
 
 /** These tones are the last tones of a SIT, back to back (the first one cut short by the audio's start if `clipped`). */
-function isSitTail(s: ToneSegment[], clipped: boolean): boolean {
+function isSitTail(s: Span[], clipped: boolean): boolean {
   return s.every((seg, i) => {
     const [lo, hi] = SIT_BANDS[SIT_BANDS.length - s.length + i]!;
     const dur = seg.endMs - seg.startMs;
