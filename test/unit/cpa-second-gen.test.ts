@@ -105,7 +105,7 @@ describe('tones at the edges', () => {
     expect(codes(evs).filter((c) => c === 'SIT')).toHaveLength(1);
   });
 
-  test('a SIT followed by blips of pitch (a voice\'s first frames) is reported once', () => {
+  test("a SIT followed by blips of pitch (a voice's first frames) is reported once", () => {
     const sig = new Signal().silence(200).tone(274, [913.8], -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
     for (let i = 0; i < 3; i++) sig.silence(100).tone(30, [400 + 40 * i], -20);
     const evs = run(new CpaSession(), sig.silence(300).speech(3000, -20).silence(1500).noise(-55).pcm());
