@@ -134,8 +134,19 @@ export class Bucket {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: key }));
   }
 
-  /** Throws unless the bucket answers and takes a write (doctor, /readyz). */
-  async check(): Promise<void> {
+  /**
+   * Throws unless the bucket answers and takes a write (doctor, /readyz, the monitor). Callers that ask while a
+   * check is under way share it: overlapping writes and deletes of the one probe object are pointless, and
+   * crashed s3rver (a file-backed S3 server) in the tests.
+   */
+  check(): Promise<void> {
+    this.checking ??= this.probe().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private checking: Promise<void> | undefined;
+
+  private async probe(): Promise<void> {
     await this.s3.send(new HeadBucketCommand({ Bucket: this.o.bucket }));
     const probe = `${this.o.prefix}.dc-write-probe`;
     await this.s3.send(new PutObjectCommand({ Bucket: this.o.bucket, Key: probe, Body: 'ok', ContentLength: 2 }));

@@ -184,3 +184,25 @@ test('retention deletes the archived audio from the bucket: the row stays, the o
     bucket.close();
   }
 });
+
+test('write checks that overlap (the monitor, /readyz) share one probe of the bucket: every caller gets its answer', async () => {
+  const bucket = new Bucket(bucketOf(loadConfig({ env: s3.env }))!);
+  // Counts the requests that reach the bucket (the client the Bucket sends them with).
+  const client = (bucket as unknown as { s3: { send: (c: object) => Promise<unknown> } }).s3;
+  const send = client.send.bind(client);
+  const puts: string[] = [];
+  client.send = (c: object) => {
+    if (c.constructor.name === 'PutObjectCommand') puts.push((c as { input: { Key: string } }).input.Key);
+    return send(c);
+  };
+  try {
+    // Overlapping writes and deletes of the one probe object crashed s3rver (ENOENT, uncaught) in a CI run.
+    await Promise.all(Array.from({ length: 5 }, () => bucket.check()));
+    expect(puts).toEqual(['recordings/.dc-write-probe']);
+    await bucket.check(); // a check asked after the last one ended is a new one
+    expect(puts).toHaveLength(2);
+    expect(s3.stored('recordings/.dc-write-probe')).toBeUndefined();
+  } finally {
+    bucket.close();
+  }
+});
