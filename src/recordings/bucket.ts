@@ -38,6 +38,8 @@ const PART_BYTES = 8 * 1024 * 1024;
 
 export class Bucket {
   private readonly s3: S3Client;
+  /** The write check under way, shared by whoever asks meanwhile. */
+  private checking: Promise<void> | undefined;
   constructor(readonly o: BucketSettings) {
     const cfg: S3ClientConfig = {
       region: o.region,
@@ -143,8 +145,6 @@ export class Bucket {
     this.checking ??= this.probe().finally(() => (this.checking = undefined));
     return this.checking;
   }
-
-  private checking: Promise<void> | undefined;
 
   private async probe(): Promise<void> {
     await this.s3.send(new HeadBucketCommand({ Bucket: this.o.bucket }));

@@ -16,6 +16,8 @@ const at = (pcm: Float64Array | Int16Array, fromMs: number, into: Float64Array) 
 /** A quiet line (noise at -60 dBFS) `ms` long, to add sounds into. */
 const line = (ms: number) => Float64Array.from(new Signal().silence(ms).noise(-60).pcm());
 const toPcm = (x: Float64Array) => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v))));
+/** The SIT of dialplan/fake-pstn.conf (Telcordia vacant code: 914 / 1371 / 1777 Hz, 274 / 274 / 380 ms). */
+const sitTones = (sig: Signal, dbfs = -20) => sig.tone(274, [913.8], dbfs).tone(274, [1370.6], dbfs).tone(380, [1776.7], dbfs);
 /** A real-voice dev call kept as a fixture (test/fixtures/cpa/README.md). */
 const fixture = (name: string) => readAudioFile(path.join(__dirname, '..', 'fixtures', 'cpa', name)).samples;
 
@@ -52,7 +54,7 @@ describe('beeps as real machines make them', () => {
 
 describe('tones at the edges', () => {
   test.each([0, 10, 20])('a SIT whose first tone starts %d ms after the answer is SIT, not AM + BP', (lead) => {
-    const sig = new Signal().silence(lead).tone(274, [913.8], -14).tone(274, [1370.6], -14).tone(380, [1776.7], -14).silence(2000);
+    const sig = sitTones(new Signal().silence(lead), -14).silence(2000);
     const evs = run(new CpaSession(), sig.noise(-55).pcm());
     expect(decision(evs)).toBe('SIT');
     expect(codes(evs)).not.toContain('BP');
@@ -87,7 +89,7 @@ describe('tones at the edges', () => {
     ['a packet played twice in its second tone', 340, 'twice'],
     ['a lost packet in its third tone', 680, 'lost'],
   ])('a SIT with %s, then the intercept message: SIT', (_n, atMs, glitch) => {
-    const sig = new Signal().silence(200).tone(274, [913.8], -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
+    const sig = sitTones(new Signal().silence(200));
     const pcm = sig.silence(1000).speech(4000, -20).silence(1500).noise(-55).pcm();
     const i = (200 + Number(atMs)) * 8;
     let out: Int16Array;
@@ -106,7 +108,7 @@ describe('tones at the edges', () => {
   });
 
   test("a SIT followed by blips of pitch (a voice's first frames) is reported once", () => {
-    const sig = new Signal().silence(200).tone(274, [913.8], -20).tone(274, [1370.6], -20).tone(380, [1776.7], -20);
+    const sig = sitTones(new Signal().silence(200));
     for (let i = 0; i < 3; i++) sig.silence(100).tone(30, [400 + 40 * i], -20);
     const evs = run(new CpaSession(), sig.silence(300).speech(3000, -20).silence(1500).noise(-55).pcm());
     expect(codes(evs).filter((c) => c === 'SIT')).toEqual(['SIT']);

@@ -1,5 +1,5 @@
 import type { ToneSpec } from '../params';
-import type { ToneSegment } from './tone-tracker';
+import { sameTone, type ToneSegment } from './tone-tracker';
 
 // What a steady tone means, by frequency and duration (standards named per rule).
 
@@ -44,8 +44,6 @@ const BLIP_FRAMES = 2;
  * began (a late tap's audio starts with the digital silence that stands for what it missed).
  */
 export function isSitSequence(segs: ToneSegment[], soundFromMs = 0): boolean {
-  // (judged as a tone ends: a blip ending is no SIT's last tone ending)
-  if (!segs.length || segs[segs.length - 1]!.frames <= BLIP_FRAMES) return false;
   const tones = joinGlitches(segs);
   const three = tones.slice(-3);
   const two = tones.slice(-2);
@@ -60,8 +58,7 @@ function joinGlitches(segs: ToneSegment[]): Span[] {
   for (const seg of segs) {
     if (seg.frames <= BLIP_FRAMES) continue;
     const last = out[out.length - 1];
-    if (last && seg.startMs - last.endMs <= MAX_GLITCH_GAP_MS && Math.abs(seg.freqHz - last.freqHz) <= 0.02 * last.freqHz)
-      last.endMs = seg.endMs;
+    if (last && seg.startMs - last.endMs <= MAX_GLITCH_GAP_MS && sameTone(seg.freqHz, last.freqHz)) last.endMs = seg.endMs;
     else out.push({ freqHz: seg.freqHz, startMs: seg.startMs, endMs: seg.endMs });
   }
   return out;

@@ -79,6 +79,11 @@ export function isToneFrame(f: FrameFeatures, minSnrDb = MIN_PEAK_SNR_DB): boole
   );
 }
 
+/** One tone still: its frequency moved by no more than max(20 Hz, 2 %). */
+export function sameTone(hz: number, refHz: number): boolean {
+  return Math.abs(hz - refHz) <= Math.max(20, refHz * 0.02);
+}
+
 /**
  * Follows steady tones frame by frame. A segment ends when the tone stops or its frequency moves by more
  * than max(20 Hz, 2 %) (a SIT sequence is three segments with no gap between them).
@@ -110,7 +115,7 @@ export class ToneTracker {
     if (tone) {
       if (this.open) {
         const avg = this.freqSum / this.frames;
-        if (Math.abs(f.peakHz - avg) <= Math.max(20, avg * 0.02)) {
+        if (sameTone(f.peakHz, avg)) {
           this.add(frameIndex, f);
           return undefined;
         }
